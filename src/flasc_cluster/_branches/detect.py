@@ -1,0 +1,187 @@
+"""The branch pass: centrality, approximation graph and branch selection.
+
+Python module driving the kernels cluster by cluster, then merging cluster
+and branch labels into FLASC's combined labelling.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._hdbscan.flat import extract_flat_clustering
+from .._hdbscan.linkage import mst_to_linkage
+from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
+from .linkage import centrality_spanning_tree
+
+
+class ClusterBranches(NamedTuple):
+    """Branch-pass result of one cluster.
+
+    points : intp (m,) global ids; centrality : float64 (m,);
+    graph : float64 (n_edges, 4) rows [i, j, centrality, reachability] in
+    global ids; spanning_tree : float64 (m-1, 3) local ids;
+    linkage : float64 (m-1, 4) or None; flat : FlatClustering or None;
+    component_labels : intp (m,) or None (set when the graph is disconnected).
+    """
+
+    points: np.ndarray
+    centrality: np.ndarray
+    graph: np.ndarray
+    spanning_tree: np.ndarray
+    linkage: object
+    flat: object
+    component_labels: object
+
+
+class BranchResult(NamedTuple):
+    labels: np.ndarray
+    probabilities: np.ndarray
+    branch_labels: np.ndarray
+    branch_probabilities: np.ndarray
+    centralities: np.ndarray
+    clusters: list
+
+
+def _cluster_mst(space, points, cluster_id, cluster_labels, global_mst,
+                 core_distances, alpha, local):
+    """In-cluster spanning tree edges ``(src, dst, w)`` in local ids."""
+    if global_mst is not None:
+        a = global_mst[:, 0].astype(np.intp)
+        b = global_mst[:, 1].astype(np.intp)
+        keep = (cluster_labels[a] == cluster_id) & (cluster_labels[b] == cluster_id)
+        return local[a[keep]], local[b[keep]], global_mst[keep, 2]
+    edges = space.subset_mst(points, core_distances, alpha)
+    return edges[:, 0].astype(np.intp), edges[:, 1].astype(np.intp), edges[:, 2]
+
+
+def detect_cluster_branches(
+    space, points, cluster_id, *, cluster_labels, cluster_probabilities,
+    core_distances, neighbors, global_mst, alpha, method, local, selection,
+):
+    """Run the branch pass on one cluster. ``local`` is a scratch array."""
+    m = points.shape[0]
+    local[points] = np.arange(m)
+    try:
+        src_m, dst_m, w_m = _cluster_mst(
+            space, points, cluster_id, cluster_labels, global_mst,
+            core_distances, alpha, local,
+        )
+        if space.kind == "precomputed":
+            reach = space.reachability(points, core_distances, alpha)
+            with np.errstate(divide="ignore"):
+                centrality = 1.0 / reach.max(axis=0)
+        else:
+            with np.errstate(divide="ignore"):
+                centrality = 1.0 / space.centroid_distances(
+                    points, cluster_probabilities[points]
+                )
+        if method == "core":
+            src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m)
+        else:
+            max_dist = w_m.max() if w_m.shape[0] else 0.0
+            if space.kind == "precomputed":
+                src, dst = dense_full_graph_edges(reach, max_dist)
+            else:
+                src, dst = space.radius_pairs(points, max_dist * alpha)
+            # spanning-tree edges always belong (guards rounding at the bound)
+            src = np.concatenate((src, src_m))
+            dst = np.concatenate((dst, dst_m))
+        indptr, indices = symmetric_csr(src, dst, m)
+    finally:
+        local[points] = -1
+
+    import os
+    tree_edges, n_components, partner = centrality_spanning_tree(indptr, indices, centrality, int(os.environ.get('RULE', 0)))
+    gsrc, gdst = csr_upper_edges(indptr, indices)
+    graph = np.empty((gsrc.shape[0], 4))
+    graph[:, 0] = points[gsrc]
+    graph[:, 1] = points[gdst]
+    graph[:, 2] = np.maximum(centrality[gsrc], centrality[gdst])
+    dist = space.pair_distances(points[gsrc], points[gdst])
+    if alpha != 1.0:
+        dist = dist / alpha
+    graph[:, 3] = np.maximum(
+        np.maximum(core_distances[points[gsrc]], core_distances[points[gdst]]), dist
+    )
+    if n_components > 1:
+        comp = _component_labels(tree_edges, m)
+        return ClusterBranches(points, centrality, graph, tree_edges, None, None, comp)
+    linkage = mst_to_linkage(tree_edges, m, partner)
+    flat = extract_flat_clustering(linkage, **selection)
+    return ClusterBranches(points, centrality, graph, tree_edges, linkage, flat, None)
+
+
+def _component_labels(edges, m):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g = coo_matrix(
+        (np.ones(edges.shape[0]), (edges[:, 0].astype(np.intp), edges[:, 1].astype(np.intp))),
+        shape=(m, m),
+    )
+    return connected_components(g, directed=False)[1].astype(np.intp)
+
+
+def detect_branches(
+    space, *, cluster_labels, cluster_probabilities, n_clusters, core_distances,
+    neighbors, global_mst, alpha, method, selection, label_sides_as_branches,
+):
+    """Branch pass over every cluster and FLASC's combined labelling."""
+    n = cluster_labels.shape[0]
+    labels = np.full(n, -1, dtype=np.intp)
+    probabilities = cluster_probabilities.astype(np.float64, copy=True)
+    branch_labels = np.full(n, -1, dtype=np.intp)
+    branch_probabilities = np.zeros(n)
+    centralities = np.zeros(n)
+    clusters = []
+    local = np.full(n, -1, dtype=np.intp)
+    order = np.argsort(cluster_labels, kind="stable")
+    bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
+    running = 0
+    for c in range(n_clusters):
+        points = np.sort(order[bounds[c]:bounds[c + 1]])
+        if points.shape[0] < 2:
+            result = ClusterBranches(
+                points, np.full(points.shape[0], np.inf), np.empty((0, 4)),
+                np.empty((0, 3)), None, None, None,
+            )
+        else:
+            result = detect_cluster_branches(
+                space, points, c, cluster_labels=cluster_labels,
+                cluster_probabilities=cluster_probabilities,
+                core_distances=core_distances, neighbors=neighbors,
+                global_mst=global_mst, alpha=alpha, method=method, local=local,
+                selection=selection,
+            )
+        clusters.append(result)
+        centralities[points] = result.centrality
+        if result.component_labels is not None:
+            b_labels = result.component_labels
+            b_probs = np.ones(points.shape[0])
+            n_branches = int(b_labels.max()) + 1
+            force_split = True
+        elif result.flat is not None:
+            b_labels = result.flat.labels
+            b_probs = result.flat.probabilities
+            n_branches = result.flat.selected_ids.shape[0]
+            force_split = False
+        else:
+            b_labels = np.zeros(points.shape[0], dtype=np.intp)
+            b_probs = np.ones(points.shape[0])
+            n_branches = 1
+            force_split = False
+        if n_branches <= (1 if label_sides_as_branches else 2) and not force_split:
+            labels[points] = running
+            branch_labels[points] = 0
+            branch_probabilities[points] = 1.0
+            running += 1
+        else:
+            has_noise = int((b_labels < 0).any())
+            labels[points] = b_labels + running + has_noise
+            branch_labels[points] = b_labels
+            branch_probabilities[points] = b_probs
+            probabilities[points] = (probabilities[points] + b_probs) / 2.0
+            running += n_branches + has_noise
+    return BranchResult(
+        labels, probabilities, branch_labels, branch_probabilities, centralities, clusters
+    )

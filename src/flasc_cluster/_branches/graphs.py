@@ -1,0 +1,118 @@
+"""Approximation graphs of one cluster (kernel module).
+
+Graphs are undirected, over local point ids ``0..m-1``, stored as CSR
+(``indptr``, ``indices``) with both directions present, rows sorted and
+free of duplicates and self-loops.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import NUMBA_CACHE
+
+
+@njit(cache=NUMBA_CACHE)
+def symmetric_csr(src, dst, m):
+    """CSR of the undirected graph with edges ``src[e] -- dst[e]``."""
+    counts = np.zeros(m + 1, dtype=np.intp)
+    for e in range(src.shape[0]):
+        if src[e] != dst[e]:
+            counts[src[e] + 1] += 1
+            counts[dst[e] + 1] += 1
+    for i in range(m):
+        counts[i + 1] += counts[i]
+    fill = counts[:-1].copy()
+    raw = np.empty(counts[m], dtype=np.intp)
+    for e in range(src.shape[0]):
+        a = src[e]
+        b = dst[e]
+        if a != b:
+            raw[fill[a]] = b
+            fill[a] += 1
+            raw[fill[b]] = a
+            fill[b] += 1
+    indptr = np.zeros(m + 1, dtype=np.intp)
+    indices = np.empty(counts[m], dtype=np.intp)
+    pos = 0
+    for i in range(m):
+        row = np.sort(raw[counts[i]:counts[i + 1]])
+        last = -1
+        for j in row:
+            if j != last:
+                indices[pos] = j
+                pos += 1
+                last = j
+        indptr[i + 1] = pos
+    return indptr, indices[:pos].copy()
+
+
+@njit(cache=NUMBA_CACHE)
+def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
+    """Edges of the ``core`` graph of one cluster, in local ids.
+
+    ``points`` intp (m,) global ids of the cluster; ``local`` intp (n,) local
+    id of every global point (-1 outside the cluster); ``neighbors`` intp
+    (n, k) global ids of each point's k nearest other points; ``mst_src`` /
+    ``mst_dst`` local ids of the in-cluster spanning tree edges. Returns
+    ``(src, dst)`` (duplicates allowed).
+    """
+    m = points.shape[0]
+    k = neighbors.shape[1]
+    n_mst = mst_src.shape[0]
+    src = np.empty(m * k + n_mst, dtype=np.intp)
+    dst = np.empty(m * k + n_mst, dtype=np.intp)
+    pos = 0
+    for e in range(n_mst):
+        src[pos] = mst_src[e]
+        dst[pos] = mst_dst[e]
+        pos += 1
+    for i in range(m):
+        for q in range(k):
+            j = local[neighbors[points[i], q]]
+            if j >= 0 and j != i:
+                src[pos] = i
+                dst[pos] = j
+                pos += 1
+    return src[:pos], dst[:pos]
+
+
+@njit(cache=NUMBA_CACHE)
+def dense_full_graph_edges(reachability, max_dist):
+    """Pairs ``i < j`` with ``reachability[i, j] <= max_dist`` (local ids)."""
+    m = reachability.shape[0]
+    count = 0
+    for i in range(m):
+        for j in range(i + 1, m):
+            if reachability[i, j] <= max_dist:
+                count += 1
+    src = np.empty(count, dtype=np.intp)
+    dst = np.empty(count, dtype=np.intp)
+    pos = 0
+    for i in range(m):
+        for j in range(i + 1, m):
+            if reachability[i, j] <= max_dist:
+                src[pos] = i
+                dst[pos] = j
+                pos += 1
+    return src, dst
+
+
+@njit(cache=NUMBA_CACHE)
+def csr_upper_edges(indptr, indices):
+    """The edges ``i < j`` of a symmetric CSR graph as two arrays."""
+    m = indptr.shape[0] - 1
+    count = 0
+    for i in range(m):
+        for e in range(indptr[i], indptr[i + 1]):
+            if indices[e] > i:
+                count += 1
+    src = np.empty(count, dtype=np.intp)
+    dst = np.empty(count, dtype=np.intp)
+    pos = 0
+    for i in range(m):
+        for e in range(indptr[i], indptr[i + 1]):
+            if indices[e] > i:
+                src[pos] = i
+                dst[pos] = indices[e]
+                pos += 1
+    return src, dst

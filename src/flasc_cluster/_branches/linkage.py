@@ -1,0 +1,90 @@
+"""Single linkage over a cluster's approximation graph (kernel module).
+
+Every edge of the graph weighs the larger centrality of its two ends, so the
+single-linkage merges are found by adding points in order of increasing
+centrality (most eccentric first) and uniting each point with the
+components of its already-added neighbours: one union-find sweep, no edge
+sort. Merges at one height are ordered by a fixed rule (largest neighbour
+component first, ties by smallest root id), so that small components that
+meet at a split fall out of the parent cluster rather than joining one of
+the children.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import NUMBA_CACHE
+from .._kernels.union_find import ds_find
+
+
+@njit(cache=NUMBA_CACHE)
+def centrality_order(centrality):
+    """Points sorted by (centrality, index) ascending; returns (order, rank)."""
+    order = np.argsort(centrality, kind="mergesort")
+    rank = np.empty(order.shape[0], dtype=np.intp)
+    for k in range(order.shape[0]):
+        rank[order[k]] = k
+    return order, rank
+
+
+@njit(cache=NUMBA_CACHE)
+def centrality_spanning_tree(indptr, indices, centrality, rule):
+    """Minimum spanning forest of the graph under max-centrality weights.
+
+    ``indptr``/``indices`` (intp) hold the undirected graph as CSR over local
+    point ids (both directions present); ``centrality`` float64 (m,).
+    Returns ``(edges float64 (n_edges, 3), n_components)`` with rows
+    ``[a, b, w]`` in merge order (w non-decreasing), ``a`` being the point
+    that joins at height ``w``.
+    """
+    m = centrality.shape[0]
+    order, rank = centrality_order(centrality)
+    parent = np.arange(m)
+    size = np.ones(m, dtype=np.intp)
+    edges = np.empty((max(m - 1, 0), 3))
+    n_edges = 0
+    roots = np.empty(m, dtype=np.intp)
+    partner = np.full(m, -1, dtype=np.intp)
+    keys = np.empty(m, dtype=np.float64)
+    for k in range(m):
+        i = order[k]
+        # distinct components of already-added neighbours
+        n_roots = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            if rank[j] >= k:
+                continue
+            r = ds_find(parent, j)
+            seen = False
+            for q in range(n_roots):
+                if roots[q] == r:
+                    seen = True
+                    break
+            if not seen:
+                roots[n_roots] = r
+                n_roots += 1
+        if n_roots == 0:
+            continue
+        # largest component first, ties by root id
+        for q in range(n_roots):
+            keys[q] = -size[roots[q]] * (m + 1.0) + roots[q]
+        sel = np.argsort(keys[:n_roots])
+        w = centrality[i]
+        if rule == 1:
+            partner[i] = roots[sel[0]]
+        elif rule == 2:
+            partner[i] = roots[sel[n_roots - 1]]
+        for q in range(n_roots):
+            r = roots[sel[q]]
+            ri = ds_find(parent, i)
+            edges[n_edges, 0] = i
+            edges[n_edges, 1] = r
+            edges[n_edges, 2] = w
+            n_edges += 1
+            if size[ri] < size[r]:
+                parent[ri] = r
+                size[r] += size[ri]
+            else:
+                parent[r] = ri
+                size[ri] += size[r]
+    return edges[:n_edges].copy(), m - n_edges, partner

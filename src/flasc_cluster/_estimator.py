@@ -1,0 +1,497 @@
+"""The FLASC estimator."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.neighbors import BallTree
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._fit import fit_flasc, numba_threads
+from ._trees import (
+    ApproximationGraph,
+    CondensedTree,
+    MinimumSpanningTree,
+    SingleLinkageTree,
+    condensed_to_records,
+)
+from ._validation import (
+    Interval,
+    StrOptions,
+    check_override_labels,
+    check_override_probabilities,
+    resolve_n_jobs,
+)
+
+#: labels of rows that cannot be clustered (scikit-learn's HDBSCAN encoding)
+OUTLIER_ENCODING = {"infinite": -2, "missing": -3}
+
+_ALGORITHMS = {
+    "best", "generic", "prims_kdtree", "prims_balltree", "boruvka_kdtree", "boruvka_balltree",
+}
+_METRICS = set(BallTree.valid_metrics) | {"precomputed", "minkowski", "euclidean"}
+
+
+class FLASC(ClusterMixin, BaseEstimator):
+    """Flare-sensitive clustering: HDBSCAN* plus branch detection.
+
+    FLASC [2]_ first finds density-based clusters with HDBSCAN* [1]_ and then
+    looks for branches (flares) inside each cluster: points get a centrality
+    (one over their distance to the cluster's probability-weighted
+    centroid), a graph over the cluster's points is weighted by the larger
+    centrality of each edge's ends, and a second condensed-tree pass over
+    that graph finds the branches. Clusters with at least three branches
+    (two with ``label_sides_as_branches``) get one label per branch.
+
+    Parameters
+    ----------
+    min_cluster_size : int, default=5
+        The minimum number of samples in a cluster.
+    min_branch_size : int, default=None
+        The minimum number of samples in a branch; ``None`` uses
+        ``min_cluster_size``.
+    min_samples : int, default=None
+        The number of neighbours that defines a point's core distance: the
+        distance to its ``min_samples``-th nearest *other* point (the point
+        itself does not count, as in the ``hdbscan`` package; scikit-learn's
+        ``HDBSCAN`` counts it, so its ``min_samples`` is one larger for the
+        same result). ``None`` uses ``min_cluster_size``. Values above
+        ``n_samples - 1`` are reduced to ``n_samples - 1``.
+    metric : str or callable, default="minkowski"
+        The distance metric. Minkowski metrics (``"euclidean"``,
+        ``"manhattan"``, ``"chebyshev"``, ``"minkowski"``) use the fast
+        kd-tree path; any other metric of scikit-learn's ``BallTree`` uses a
+        general (quadratic-time) spanning tree; ``"precomputed"`` takes a
+        dense square distance matrix.
+    p : float, default=2
+        The power of the Minkowski metric.
+    metric_params : dict, default=None
+        Extra keyword arguments of the metric.
+    alpha : float, default=1.0
+        Distance scaling of the mutual reachability, as in ``hdbscan``.
+    algorithm : {"best", "generic", "prims_kdtree", "prims_balltree", \
+            "boruvka_kdtree", "boruvka_balltree"}, default="best"
+        Backend choice, named as in pyflasc. ``"best"`` and ``"*_kdtree"``
+        use the kd-tree for Minkowski metrics; ``"generic"`` and
+        ``"*_balltree"`` force the general path. The spanning tree is always
+        exact.
+    leaf_size : int, default=40
+        Leaf size of the space trees.
+    approx_min_span_tree : bool, default=True
+        Accepted for compatibility with pyflasc and hdbscan; it has no
+        effect because the spanning tree is always exact.
+    cluster_selection_method : {"eom", "leaf"}, default="eom"
+        Excess of mass or leaf selection of clusters.
+    allow_single_cluster : bool, default=False
+        Allow the root to be selected as the only cluster. FLASC then puts
+        every point in that cluster (except those below
+        ``cluster_selection_epsilon``), unlike ``HDBSCAN.labels_``.
+    cluster_selection_epsilon : float, default=0.0
+        Clusters born below this distance are merged into their parents.
+    cluster_selection_persistence : float, default=0.0
+        Leaf clusters whose persistence (in density, 1 / distance) is below
+        this value are merged into their parents.
+    max_cluster_size : int, default=0
+        Excess of mass does not select clusters larger than this (0: no
+        limit).
+    branch_detection_method : {"full", "core"}, default="full"
+        The graph inside each cluster: ``"full"`` connects every pair whose
+        mutual reachability is at most the cluster's largest spanning-tree
+        edge; ``"core"`` connects each point to those of its ``min_samples``
+        nearest other points in the same cluster, plus the cluster's
+        spanning-tree edges.
+    branch_selection_method : {"eom", "leaf"}, default="eom"
+    allow_single_branch : bool, default=False
+    branch_selection_epsilon : float, default=0.0
+        In centrality units (1 / distance to the centroid).
+    branch_selection_persistence : float, default=0.0
+        In eccentricity units (distance to the centroid).
+    max_branch_size : int, default=0
+        The branch-pass counterparts of the cluster selection parameters.
+    label_sides_as_branches : bool, default=False
+        Label the two sides of an elongated cluster as separate branches
+        (a cluster then needs two branches, not three, to be split).
+    n_jobs : int, default=None
+        Threads for the parallel kernels; ``None`` uses all threads numba
+        may use, negative values count back from that number.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Combined cluster and branch labels; -1 is noise, -2 rows with
+        infinite values, -3 rows with missing values.
+    probabilities_ : ndarray of shape (n_samples,)
+        Combined membership: the cluster probability, averaged with the
+        branch probability in clusters that were split into branches.
+    cluster_labels_ : ndarray of shape (n_samples,)
+        HDBSCAN* cluster labels (same encoding as ``labels_``).
+    cluster_probabilities_ : ndarray of shape (n_samples,)
+    cluster_persistence_ : ndarray of shape (n_clusters,)
+        hdbscan's cluster persistence score (stability over size times the
+        largest density); ``None`` with user-given labels.
+    branch_labels_ : ndarray of shape (n_samples,)
+        Branch label within each cluster (-1 between branches and for
+        points outside clusters; 0 in clusters that were not split).
+    branch_probabilities_ : ndarray of shape (n_samples,)
+    branch_persistences_ : list of ndarray
+        Per cluster, the persistence score of each branch.
+    cluster_centralities_ : ndarray of shape (n_samples,)
+        Each clustered point's centrality within its cluster (0 outside).
+    cluster_points_ : list of ndarray
+        Per cluster, the row indices of its points.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    sklearn.cluster.HDBSCAN : HDBSCAN* without branch detection.
+
+    Notes
+    -----
+    Minkowski metrics cost about O(n log n) time for the neighbour search
+    and spanning tree; other metrics and ``"precomputed"`` cost O(n^2) time
+    with O(n) extra memory. The ``"full"`` graph holds every in-cluster pair
+    within the cluster's largest spanning-tree edge and can be large; the
+    ``"core"`` graph holds at most ``min_samples`` edges per point.
+
+    Labels agree with pyflasc 0.1.4 run with ``approx_min_span_tree=False``
+    (and for ``"full"`` with ``hdbscan.branches.BranchDetector``), with
+    these documented differences: with ``allow_single_cluster=True`` a
+    single selected cluster other than the root does not absorb every
+    point; ``branch_labels_`` is -1 (not 0) for noise; the ``"full"`` graph
+    uses the mutual reachability including ``alpha`` (the reference compares
+    unscaled distances); merges at equal centrality follow a fixed rule.
+
+    References
+    ----------
+    .. [1] Campello, R. J. G. B., Moulavi, D., & Sander, J. (2013).
+       Density-based clustering based on hierarchical density estimates.
+       PAKDD 2013, 160-172.
+    .. [2] Bot, D. M., Peeters, J., Liesenborgs, J., & Aerts, J. (2025).
+       FLASC: a flare-sensitive clustering algorithm. PeerJ Computer
+       Science 11:e2792.
+
+    Examples
+    --------
+    >>> from flasc_cluster import FLASC
+    >>> from flasc_cluster.datasets import make_branching_stars
+    >>> X, _ = make_branching_stars(n_samples=600, random_state=0)
+    >>> model = FLASC(min_cluster_size=20).fit(X)
+    >>> model.labels_.shape
+    (600,)
+    """
+
+    _parameter_constraints = {
+        "min_cluster_size": [Interval(Integral, 2, None, closed="left")],
+        "min_branch_size": [Interval(Integral, 2, None, closed="left"), None],
+        "min_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "metric": [StrOptions(_METRICS), callable],
+        "p": [Interval(Real, 1, None, closed="left")],
+        "metric_params": [dict, None],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "algorithm": [StrOptions(_ALGORITHMS)],
+        "leaf_size": [Interval(Integral, 1, None, closed="left")],
+        "approx_min_span_tree": ["boolean"],
+        "cluster_selection_method": [StrOptions({"eom", "leaf"})],
+        "allow_single_cluster": ["boolean"],
+        "cluster_selection_epsilon": [Interval(Real, 0, None, closed="left")],
+        "cluster_selection_persistence": [Interval(Real, 0, None, closed="left")],
+        "max_cluster_size": [Interval(Integral, 0, None, closed="left")],
+        "branch_detection_method": [StrOptions({"full", "core"})],
+        "branch_selection_method": [StrOptions({"eom", "leaf"})],
+        "allow_single_branch": ["boolean"],
+        "branch_selection_epsilon": [Interval(Real, 0, None, closed="left")],
+        "branch_selection_persistence": [Interval(Real, 0, None, closed="left")],
+        "max_branch_size": [Interval(Integral, 0, None, closed="left")],
+        "label_sides_as_branches": ["boolean"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        min_cluster_size=5,
+        *,
+        min_branch_size=None,
+        min_samples=None,
+        metric="minkowski",
+        p=2,
+        metric_params=None,
+        alpha=1.0,
+        algorithm="best",
+        leaf_size=40,
+        approx_min_span_tree=True,
+        cluster_selection_method="eom",
+        allow_single_cluster=False,
+        cluster_selection_epsilon=0.0,
+        cluster_selection_persistence=0.0,
+        max_cluster_size=0,
+        branch_detection_method="full",
+        branch_selection_method="eom",
+        allow_single_branch=False,
+        branch_selection_epsilon=0.0,
+        branch_selection_persistence=0.0,
+        max_branch_size=0,
+        label_sides_as_branches=False,
+        n_jobs=None,
+    ):
+        self.min_cluster_size = min_cluster_size
+        self.min_branch_size = min_branch_size
+        self.min_samples = min_samples
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
+        self.alpha = alpha
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.approx_min_span_tree = approx_min_span_tree
+        self.cluster_selection_method = cluster_selection_method
+        self.allow_single_cluster = allow_single_cluster
+        self.cluster_selection_epsilon = cluster_selection_epsilon
+        self.cluster_selection_persistence = cluster_selection_persistence
+        self.max_cluster_size = max_cluster_size
+        self.branch_detection_method = branch_detection_method
+        self.branch_selection_method = branch_selection_method
+        self.allow_single_branch = allow_single_branch
+        self.branch_selection_epsilon = branch_selection_epsilon
+        self.branch_selection_persistence = branch_selection_persistence
+        self.max_branch_size = max_branch_size
+        self.label_sides_as_branches = label_sides_as_branches
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, labels=None, probabilities=None):
+        """Find clusters and the branches within them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, \
+                n_samples) with ``metric="precomputed"``
+            The data. Rows with NaN or infinite values are not clustered
+            (labels -3 and -2) and the rest is clustered as if they were
+            absent.
+        y : None
+            Ignored.
+        labels : array-like of shape (n_samples,), default=None
+            Cluster labels to use instead of the HDBSCAN* pass (negative for
+            noise); only the branch pass runs. Labels are renumbered
+            ``0..k-1`` in sorted order.
+        probabilities : array-like of shape (n_samples,), default=None
+            Membership weights for the centroids of user-given clusters
+            (default 1); only with ``labels``.
+
+        Returns
+        -------
+        self : FLASC
+            The fitted estimator.
+        """
+        precomputed = self.metric == "precomputed"
+        X = validate_data(
+            self, X, ensure_all_finite=False, dtype=np.float64, order="C",
+            ensure_min_samples=1, copy=False,
+        )
+        if precomputed:
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    f"metric='precomputed' needs a square distance matrix; got shape {X.shape}."
+                )
+            if np.isnan(X).any() or (X < 0).any():
+                raise ValueError(
+                    "The precomputed distance matrix must hold non-negative "
+                    "distances without NaN (use np.inf for missing distances)."
+                )
+            finite = np.ones(X.shape[0], dtype=bool)
+            data = X
+        else:
+            row_nan = np.isnan(X).any(axis=1)
+            row_inf = np.isinf(X).any(axis=1) & ~row_nan
+            finite = ~(row_nan | row_inf)
+            data = X if finite.all() else np.ascontiguousarray(X[finite])
+        n_all = X.shape[0]
+        n = int(finite.sum())
+
+        if labels is None and probabilities is not None:
+            raise ValueError("probabilities can only be given together with labels.")
+        override = probabilities_in = None
+        n_override = 0
+        if labels is not None:
+            override, n_override = check_override_labels(labels, n_all)
+            probabilities_in = check_override_probabilities(probabilities, override)
+            override = override[finite]
+            probabilities_in = probabilities_in[finite]
+
+        min_samples = self.min_cluster_size if self.min_samples is None else self.min_samples
+        min_branch_size = (
+            self.min_cluster_size if self.min_branch_size is None else self.min_branch_size
+        )
+        self._min_samples = int(min_samples)
+        self._min_branch_size = int(min_branch_size)
+
+        with numba_threads(resolve_n_jobs(self.n_jobs)):
+            result = fit_flasc(
+                data,
+                metric=self.metric,
+                p=float(self.p),
+                metric_params=self.metric_params,
+                algorithm=self.algorithm,
+                leaf_size=self.leaf_size,
+                alpha=float(self.alpha),
+                min_samples=self._min_samples,
+                min_cluster_size=int(self.min_cluster_size),
+                cluster_selection_method=self.cluster_selection_method,
+                allow_single_cluster=bool(self.allow_single_cluster),
+                cluster_selection_epsilon=float(self.cluster_selection_epsilon),
+                cluster_selection_persistence=float(self.cluster_selection_persistence),
+                max_cluster_size=int(self.max_cluster_size),
+                min_branch_size=self._min_branch_size,
+                branch_detection_method=self.branch_detection_method,
+                branch_selection_method=self.branch_selection_method,
+                allow_single_branch=bool(self.allow_single_branch),
+                branch_selection_epsilon=float(self.branch_selection_epsilon),
+                branch_selection_persistence=float(self.branch_selection_persistence),
+                max_branch_size=int(self.max_branch_size),
+                label_sides_as_branches=bool(self.label_sides_as_branches),
+                override_labels=override,
+                override_probabilities=probabilities_in,
+                n_override_clusters=n_override,
+            )
+        self._store(result, finite, X if not precomputed else None, n_all, labels is not None)
+        return self
+
+    def _store(self, result, finite, X, n_all, overridden):
+        index = np.flatnonzero(finite)
+        self._finite_index = index
+        self._result = result
+        self._overridden = overridden
+        special = np.full(n_all, -1, dtype=np.intp)
+        if X is not None and not finite.all():
+            nan_rows = np.isnan(X).any(axis=1)
+            special[nan_rows] = OUTLIER_ENCODING["missing"]
+            special[~finite & ~nan_rows] = OUTLIER_ENCODING["infinite"]
+
+        def labels_full(values):
+            out = special.copy()
+            out[index] = values
+            return out
+
+        def values_full(values):
+            out = np.zeros(n_all)
+            out[index] = values
+            return out
+
+        b = result.branches
+        self.labels_ = labels_full(b.labels)
+        self.probabilities_ = values_full(b.probabilities)
+        self.cluster_labels_ = labels_full(result.cluster_labels)
+        self.cluster_probabilities_ = values_full(
+            np.where(result.cluster_labels >= 0, result.cluster_probabilities, 0.0)
+        )
+        self.branch_labels_ = labels_full(b.branch_labels)
+        self.branch_probabilities_ = values_full(b.branch_probabilities)
+        self.cluster_centralities_ = values_full(b.centralities)
+        self.cluster_persistence_ = (
+            None if result.cluster.flat is None else result.cluster.flat.persistence.copy()
+        )
+        self.branch_persistences_ = [
+            c.flat.persistence.copy() if c.flat is not None else np.empty(0)
+            for c in b.clusters
+        ]
+        self.cluster_points_ = [index[c.points] for c in b.clusters]
+
+    def fit_predict(self, X, y=None, labels=None, probabilities=None):
+        """Fit and return ``labels_``.
+
+        Parameters
+        ----------
+        X, y, labels, probabilities
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(X, y, labels=labels, probabilities=probabilities).labels_
+
+    # ----------------------------------------------------------- hierarchies
+    def _check_cluster_pass(self, name):
+        check_is_fitted(self, "labels_")
+        if self._overridden:
+            raise AttributeError(
+                f"{name} is not available when the clusters were given with `labels`."
+            )
+
+    @property
+    def condensed_tree_(self):
+        """:class:`~flasc_cluster.CondensedTree` of the cluster pass.
+
+        Point ids are positions among the finite rows (see
+        ``finite_index_``).
+        """
+        self._check_cluster_pass("condensed_tree_")
+        flat = self._result.cluster.flat
+        return CondensedTree(condensed_to_records(flat.condensed_tree), flat.selected_ids)
+
+    @property
+    def single_linkage_tree_(self):
+        """:class:`~flasc_cluster.SingleLinkageTree` of the cluster pass."""
+        self._check_cluster_pass("single_linkage_tree_")
+        return SingleLinkageTree(self._result.cluster.linkage)
+
+    @property
+    def minimum_spanning_tree_(self):
+        """:class:`~flasc_cluster.MinimumSpanningTree` of the mutual reachability."""
+        self._check_cluster_pass("minimum_spanning_tree_")
+        return MinimumSpanningTree(self._result.cluster.min_spanning_tree)
+
+    @property
+    def finite_index_(self):
+        """Row indices of the finite rows that were clustered."""
+        check_is_fitted(self, "labels_")
+        return self._finite_index.copy()
+
+    @property
+    def core_distances_(self):
+        """Core distance of each finite row (distance to its ``min_samples``-th neighbour)."""
+        check_is_fitted(self, "labels_")
+        return self._result.cluster.core_distances.copy()
+
+    @property
+    def branch_condensed_trees_(self):
+        """Per cluster, the branch pass's :class:`CondensedTree` (None if not run).
+
+        Point ids are positions within ``cluster_points_[c]``.
+        """
+        check_is_fitted(self, "labels_")
+        return [
+            None if c.flat is None
+            else CondensedTree(condensed_to_records(c.flat.condensed_tree), c.flat.selected_ids)
+            for c in self._result.branches.clusters
+        ]
+
+    @property
+    def branch_linkage_trees_(self):
+        """Per cluster, the branch pass's :class:`SingleLinkageTree` (or None)."""
+        check_is_fitted(self, "labels_")
+        return [
+            None if c.linkage is None else SingleLinkageTree(c.linkage)
+            for c in self._result.branches.clusters
+        ]
+
+    @property
+    def cluster_approximation_graphs_(self):
+        """Per cluster, its :class:`ApproximationGraph` (row ids of the data)."""
+        check_is_fitted(self, "labels_")
+        index = self._finite_index
+        out = []
+        for c in self._result.branches.clusters:
+            g = c.graph.copy()
+            g[:, 0] = index[g[:, 0].astype(np.intp)]
+            g[:, 1] = index[g[:, 1].astype(np.intp)]
+            out.append(ApproximationGraph(g))
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.pairwise = self.metric == "precomputed"
+        return tags

@@ -1,0 +1,147 @@
+"""Orchestration of a FLASC fit: validated arrays in, named results out.
+
+Python module between the estimator and the kernels. Every function takes
+keyword-only arguments and returns a NamedTuple.
+"""
+
+import contextlib
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from sklearn.neighbors import BallTree
+
+from ._branches.detect import detect_branches
+from ._hdbscan.flat import FlatClustering, extract_flat_clustering
+from ._hdbscan.linkage import core_partners, mst_to_linkage
+from ._hdbscan.space import MINKOWSKI_METRICS, BallSpace, KDSpace, PrecomputedSpace
+
+
+class ClusterPass(NamedTuple):
+    """Outputs of the HDBSCAN* pass over the finite rows."""
+
+    core_distances: np.ndarray  # float64 (n,)
+    neighbors: np.ndarray  # intp (n, k)
+    min_spanning_tree: object  # float64 (n-1, 3) or None (overridden labels)
+    linkage: object  # float64 (n-1, 4) or None
+    flat: object  # FlatClustering or None
+
+
+class FitResult(NamedTuple):
+    space_kind: str
+    cluster: ClusterPass
+    cluster_labels: np.ndarray
+    cluster_probabilities: np.ndarray
+    n_clusters: int
+    branches: object  # BranchResult
+
+
+@contextlib.contextmanager
+def numba_threads(n_threads):
+    """Temporarily set numba's thread count, restoring it in ``finally``."""
+    old = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def make_space(X, *, metric, p, metric_params, algorithm, leaf_size):
+    """Pick the backend for a metric (kd-tree, ball tree or dense matrix)."""
+    if metric == "precomputed":
+        return PrecomputedSpace(X)
+    params = dict(metric_params or {})
+    if isinstance(metric, str) and metric in MINKOWSKI_METRICS and algorithm not in (
+        "generic", "prims_balltree", "boruvka_balltree"
+    ):
+        mp = MINKOWSKI_METRICS[metric]
+        if mp is None:
+            mp = params.pop("p", p)
+        if not params:
+            return KDSpace(X, mp, leaf_size)
+    if metric == "minkowski":
+        params.setdefault("p", p)
+    return BallSpace(X, metric, params, leaf_size)
+
+
+def fit_flasc(
+    X, *, metric, p, metric_params, algorithm, leaf_size, alpha, min_samples,
+    min_cluster_size, cluster_selection_method, allow_single_cluster,
+    cluster_selection_epsilon, cluster_selection_persistence, max_cluster_size,
+    min_branch_size, branch_detection_method, branch_selection_method,
+    allow_single_branch, branch_selection_epsilon, branch_selection_persistence,
+    max_branch_size, label_sides_as_branches, override_labels=None,
+    override_probabilities=None, n_override_clusters=0,
+):
+    """Both FLASC passes over finite, validated data ``X`` (float64, C)."""
+    n = X.shape[0]
+    space = make_space(
+        X, metric=metric, p=p, metric_params=metric_params, algorithm=algorithm,
+        leaf_size=leaf_size,
+    )
+    k = max(min(min_samples, n - 1), 1)
+    if n > 1:
+        knn_dist, neighbors = space.knn(k)
+        core = np.ascontiguousarray(knn_dist[:, k - 1])
+    else:
+        neighbors = np.empty((n, 0), dtype=np.intp)
+        core = np.zeros(n)
+
+    if override_labels is None:
+        mst = space.mst(core, alpha) if n > 1 else np.empty((0, 3))
+        partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
+        linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
+        flat = extract_flat_clustering(
+            linkage,
+            min_cluster_size=min_cluster_size,
+            selection_method=cluster_selection_method,
+            allow_single_cluster=allow_single_cluster,
+            selection_epsilon=cluster_selection_epsilon,
+            selection_persistence=cluster_selection_persistence,
+            max_cluster_size=max_cluster_size,
+        )
+        cluster_labels = flat.labels
+        cluster_probabilities = flat.probabilities
+        n_clusters = int(flat.selected_ids.shape[0])
+    else:
+        mst = linkage = flat = None
+        cluster_labels = override_labels
+        cluster_probabilities = override_probabilities
+        n_clusters = n_override_clusters
+
+    branches = detect_branches(
+        space,
+        cluster_labels=cluster_labels,
+        cluster_probabilities=cluster_probabilities,
+        n_clusters=n_clusters,
+        core_distances=core,
+        neighbors=neighbors,
+        global_mst=mst,
+        alpha=alpha,
+        method=branch_detection_method,
+        selection=dict(
+            min_cluster_size=min_branch_size,
+            selection_method=branch_selection_method,
+            allow_single_cluster=allow_single_branch,
+            selection_epsilon=branch_selection_epsilon,
+            selection_persistence=branch_selection_persistence,
+            max_cluster_size=max_branch_size,
+        ),
+        label_sides_as_branches=label_sides_as_branches,
+    )
+    return FitResult(
+        space.kind,
+        ClusterPass(core, neighbors, mst, linkage, flat),
+        cluster_labels,
+        cluster_probabilities,
+        n_clusters,
+        branches,
+    )
+
+
+def valid_ball_tree_metric(metric):
+    return callable(metric) or metric in BallTree.valid_metrics
+
+
+__all__ = ["FitResult", "ClusterPass", "FlatClustering", "fit_flasc", "numba_threads"]

@@ -1,0 +1,403 @@
+"""Exact minimum spanning tree of the mutual-reachability graph (kernel module).
+
+Borůvka's algorithm over a :class:`~flasc_cluster._hdbscan.space_tree.KDTree`,
+in the spirit of fast_hdbscan, but exact and deterministic.
+
+The mutual-reachability weight of points ``i`` and ``j`` is
+``w = max(core_i, core_j, d_ij / alpha)`` where ``d_ij`` is the true
+Minkowski distance ``rdist_to_dist(rdist(x_i, x_j, p), p)``. Edges are
+ordered by the total order ``(w, min(i, j), max(i, j))`` on ORIGINAL indices;
+under a total order the MST is unique, Borůvka never closes a cycle, and the
+result equals Kruskal's with a stable sort by ``(w, i, j)``.
+
+One round:
+
+1. ``node_comp[node]``: the component of a node if all its points share it,
+   else -1 (bottom-up).
+2. Phase 1 (parallel over points): a point whose best edge from the previous
+   round still leaves its component keeps it (its candidate set only
+   shrank, so it is still its exact best); other points scan their own leaf
+   for any edge to another component.
+3. Per-component minimum of these edges: a deterministic upper bound
+   ``bound[c]`` on the component's best edge. Components with no edge yet
+   get one exact search from their root point.
+4. Phase 2 (parallel over points): every point without an exact best and
+   with ``core <= bound[c]`` searches the tree for its best edge of weight
+   ``<= bound[c]``, pruning nodes of its own component, nodes whose minimum
+   core distance exceeds the threshold, and nodes whose box is too far. A
+   search that finds an edge of weight ``<= bound[c]`` has found the point's
+   exact best (any better edge is never pruned).
+5. Per-component minimum (serial), union of the chosen edges (an edge chosen
+   by both its components is added once).
+
+All pruning tests are strict (``bound > threshold``) and conservative in
+floating point, so ties are always inspected and resolved by index. Every
+parallel loop writes only its own points' entries and reads shared arrays
+that are fixed during the loop, so the output does not depend on the number
+of threads.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import NUMBA_CACHE
+from .._kernels.union_find import ds_find, ds_union_by_rank
+from .space_tree import (
+    QUERY_CHUNK,
+    min_rdist_to_node,
+    rdist_reject_bound,
+    rdist_to_dist,
+    rdist_to_row,
+    tree_n_levels_from_nodes,
+    unscaled_dist_bound,
+)
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def edge_less(w1, a1, b1, w2, a2, b2):
+    """Total order on edges ``(w, a, b)`` with ``a < b`` original indices."""
+    if w1 != w2:
+        return w1 < w2
+    if a1 != a2:
+        return a1 < a2
+    return b1 < b2
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _scan_leaf(
+    data, idx_array, comp, core, x, c, ci, oi, start, end, alpha, p, bound_w,
+    best_w, best_j, best_a, best_b, thr, r_max,
+):
+    """Offer rows ``start:end`` as other ends of edges from a point.
+
+    The point has component ``c``, core distance ``ci`` and original index
+    ``oi``. Keeps the minimum edge of weight ``<= bound_w``; returns the
+    updated ``(best_w, best_j, best_a, best_b, thr, r_max)`` where ``thr =
+    min(bound_w, best_w)`` and ``r_max`` the matching reduced-distance bound.
+    """
+    for j in range(start, end):
+        if comp[j] == c:
+            continue
+        cj = core[j]
+        if cj > thr:
+            continue
+        r = rdist_to_row(x, data, j, p)
+        if r > r_max:
+            continue
+        w = max(ci, cj, rdist_to_dist(r, p) / alpha)
+        if w > thr:
+            continue
+        oj = idx_array[j]
+        a = min(oi, oj)
+        b = max(oi, oj)
+        if best_j < 0 or edge_less(w, a, b, best_w, best_a, best_b):
+            best_w = w
+            best_j = j
+            best_a = a
+            best_b = b
+            if w < thr:
+                thr = w
+                r_max = rdist_reject_bound(unscaled_dist_bound(thr, alpha), p)
+    return best_w, best_j, best_a, best_b, thr, r_max
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _search_point(
+    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    node_comp, node_min_core, comp, core, leaf, row, alpha, p, bound_w,
+    best_w, best_j, stack_node, stack_lb,
+):
+    """Best edge of weight ``<= bound_w`` from reordered row ``row`` to
+    another component, starting from the known edge ``(best_w, best_j)``
+    (``best_j = -1``: none). Walks up from the point's ``leaf``, visiting
+    sibling subtrees depth-first, nearer child first. Returns
+    ``(best_w, best_j)``; ``best_j`` is a reordered row.
+    """
+    x = data[row]
+    c = comp[row]
+    ci = core[row]
+    oi = idx_array[row]
+    best_a = -1
+    best_b = -1
+    if best_j >= 0:
+        oj = idx_array[best_j]
+        best_a = min(oi, oj)
+        best_b = max(oi, oj)
+        thr = min(bound_w, best_w)
+    else:
+        best_w = np.inf
+        thr = bound_w
+    if ci > thr:
+        return best_w, best_j
+    r_max = rdist_reject_bound(unscaled_dist_bound(thr, alpha), p)
+    node = leaf
+    if node_comp[node] != c:
+        best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
+            data, idx_array, comp, core, x, c, ci, oi, node_start[node],
+            node_end[node], alpha, p, bound_w, best_w, best_j, best_a, best_b,
+            thr, r_max,
+        )
+    while node > 0:
+        sibling = node + 1 if node % 2 == 1 else node - 1
+        node = (node - 1) // 2
+        if node_comp[sibling] == c or node_min_core[sibling] > thr:
+            continue
+        lb = min_rdist_to_node(x, node_lo, node_hi, sibling, p)
+        if lb > r_max:
+            continue
+        stack_node[0] = sibling
+        stack_lb[0] = lb
+        top = 1
+        while top > 0:
+            top -= 1
+            current = stack_node[top]
+            if stack_lb[top] > r_max or node_min_core[current] > thr:
+                continue
+            if node_is_leaf[current]:
+                best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
+                    data, idx_array, comp, core, x, c, ci, oi,
+                    node_start[current], node_end[current], alpha, p, bound_w,
+                    best_w, best_j, best_a, best_b, thr, r_max,
+                )
+                continue
+            left = 2 * current + 1
+            right = left + 1
+            lb_left = np.inf
+            lb_right = np.inf
+            if node_comp[left] != c and not node_min_core[left] > thr:
+                lb_left = min_rdist_to_node(x, node_lo, node_hi, left, p)
+            if node_comp[right] != c and not node_min_core[right] > thr:
+                lb_right = min_rdist_to_node(x, node_lo, node_hi, right, p)
+            # push the farther child first so that the nearer one is next
+            if lb_left <= lb_right:
+                if not lb_right > r_max:
+                    stack_node[top] = right
+                    stack_lb[top] = lb_right
+                    top += 1
+                if not lb_left > r_max:
+                    stack_node[top] = left
+                    stack_lb[top] = lb_left
+                    top += 1
+            else:
+                if not lb_left > r_max:
+                    stack_node[top] = left
+                    stack_lb[top] = lb_left
+                    top += 1
+                if not lb_right > r_max:
+                    stack_node[top] = right
+                    stack_lb[top] = lb_right
+                    top += 1
+    return best_w, best_j
+
+
+@njit(cache=NUMBA_CACHE)
+def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
+                      comp_to):
+    """Per-component minimum of the points' candidate edges (serial).
+
+    ``comp_w``, ``comp_from``, ``comp_to`` (n,) indexed by component root;
+    ``comp_to[c] = -1`` when component ``c`` has no candidate. Rows are
+    reordered rows; the order is the edge total order on original indices.
+    """
+    n = comp.shape[0]
+    for row in range(n):
+        comp_to[row] = -1
+        comp_w[row] = np.inf
+    for row in range(n):
+        j = cand_j[row]
+        if j < 0:
+            continue
+        c = comp[row]
+        oi = idx_array[row]
+        oj = idx_array[j]
+        a = min(oi, oj)
+        b = max(oi, oj)
+        w = cand_w[row]
+        if comp_to[c] < 0:
+            better = True
+        else:
+            oc = idx_array[comp_from[c]]
+            od = idx_array[comp_to[c]]
+            better = edge_less(w, a, b, comp_w[c], min(oc, od), max(oc, od))
+        if better:
+            comp_w[c] = w
+            comp_from[c] = row
+            comp_to[c] = j
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def boruvka_mst(tree, core_distances, alpha, p):
+    """Exact MST of the mutual-reachability graph of the tree's points.
+
+    ``tree`` a :class:`KDTree` over n >= 1 points; ``core_distances`` float64
+    (n,) in ORIGINAL row order; ``alpha`` float64 > 0; ``p`` float64 >= 1
+    Minkowski exponent (``np.inf`` allowed). Returns float64 (n - 1, 3) rows
+    ``[i, j, w]`` with original indices ``i < j`` and ``w = max(core_i,
+    core_j, d_ij / alpha)``, sorted ascending by ``(w, i, j)``: the unique
+    MST under that total order (Kruskal with a stable ``(w, i, j)`` sort).
+    """
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    n = data.shape[0]
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    if n <= 1:
+        return np.empty((0, 3), dtype=np.float64)
+
+    core = np.empty(n, dtype=np.float64)
+    for row in prange(n):
+        core[row] = core_distances[idx_array[row]]
+    leaf_of = np.empty(n, dtype=np.intp)
+    node_min_core = np.empty(n_nodes, dtype=np.float64)
+    for leaf in prange(first_leaf, n_nodes):
+        m = np.inf
+        for row in range(node_start[leaf], node_end[leaf]):
+            leaf_of[row] = leaf
+            m = min(m, core[row])
+        node_min_core[leaf] = m
+    for node in range(first_leaf - 1, -1, -1):
+        node_min_core[node] = min(
+            node_min_core[2 * node + 1], node_min_core[2 * node + 2]
+        )
+
+    parent = np.arange(n).astype(np.intp)
+    rank = np.zeros(n, dtype=np.intp)
+    comp = np.arange(n).astype(np.intp)
+    node_comp = np.empty(n_nodes, dtype=np.intp)
+    cand_w = np.full(n, np.inf)
+    cand_j = np.full(n, -1, dtype=np.intp)
+    cand_exact = np.zeros(n, dtype=np.bool_)
+    comp_w = np.empty(n, dtype=np.float64)
+    comp_from = np.empty(n, dtype=np.intp)
+    comp_to = np.empty(n, dtype=np.intp)
+    reps = np.empty(n, dtype=np.intp)
+    edge_a = np.empty(n - 1, dtype=np.intp)
+    edge_b = np.empty(n - 1, dtype=np.intp)
+    edge_w = np.empty(n - 1, dtype=np.float64)
+    n_edges = 0
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
+    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
+
+    while n_edges < n - 1:
+        # 1. components of nodes
+        for leaf in prange(first_leaf, n_nodes):
+            c = comp[node_start[leaf]]
+            for row in range(node_start[leaf] + 1, node_end[leaf]):
+                if comp[row] != c:
+                    c = -1
+                    break
+            node_comp[leaf] = c
+        for node in range(first_leaf - 1, -1, -1):
+            c = node_comp[2 * node + 1]
+            node_comp[node] = c if c == node_comp[2 * node + 2] else -1
+
+        # 2. phase 1: still-valid exact bests, else own-leaf candidates
+        for chunk in prange(n_chunks):
+            for row in range(
+                chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)
+            ):
+                c = comp[row]
+                if cand_exact[row] and comp[cand_j[row]] != c:
+                    continue
+                cand_exact[row] = False
+                cand_w[row] = np.inf
+                cand_j[row] = -1
+                leaf = leaf_of[row]
+                if node_comp[leaf] == c:
+                    continue
+                bw, bj, _, _, _, _ = _scan_leaf(
+                    data, idx_array, comp, core, data[row], c, core[row],
+                    idx_array[row], node_start[leaf], node_end[leaf], alpha,
+                    p, np.inf, np.inf, -1, -1, -1, np.inf, np.inf,
+                )
+                cand_w[row] = bw
+                cand_j[row] = bj
+
+        # 3. component bounds; one exact search for components without any
+        _component_minima(
+            comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
+        )
+        n_reps = 0
+        for row in range(n):
+            if comp[row] == row and comp_to[row] < 0:
+                reps[n_reps] = row
+                n_reps += 1
+        for t in prange(n_reps):
+            stack_node = np.empty(stack_size, dtype=np.intp)
+            stack_lb = np.empty(stack_size, dtype=np.float64)
+            row = reps[t]
+            bw, bj = _search_point(
+                data, idx_array, node_start, node_end, node_lo, node_hi,
+                node_is_leaf, node_comp, node_min_core, comp, core,
+                leaf_of[row], row, alpha, p, np.inf, np.inf, -1, stack_node,
+                stack_lb,
+            )
+            cand_w[row] = bw
+            cand_j[row] = bj
+            cand_exact[row] = bj >= 0
+            comp_w[row] = bw
+        # (comp_w of a representative's component is its exact best now)
+
+        # 4. phase 2: exact searches below the component bound
+        for chunk in prange(n_chunks):
+            stack_node = np.empty(stack_size, dtype=np.intp)
+            stack_lb = np.empty(stack_size, dtype=np.float64)
+            for row in range(
+                chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)
+            ):
+                if cand_exact[row]:
+                    continue
+                bound_w = comp_w[comp[row]]
+                if core[row] > bound_w:
+                    continue
+                bw, bj = _search_point(
+                    data, idx_array, node_start, node_end, node_lo, node_hi,
+                    node_is_leaf, node_comp, node_min_core, comp, core,
+                    leaf_of[row], row, alpha, p, bound_w, cand_w[row],
+                    cand_j[row], stack_node, stack_lb,
+                )
+                cand_w[row] = bw
+                cand_j[row] = bj
+                cand_exact[row] = bj >= 0 and not bw > bound_w
+
+        # 5. component minima and merge
+        _component_minima(
+            comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
+        )
+        n_added = 0
+        for c in range(n):
+            if comp[c] != c or comp_to[c] < 0:
+                continue
+            u = ds_find(parent, comp_from[c])
+            v = ds_find(parent, comp_to[c])
+            if u == v:
+                continue
+            ds_union_by_rank(parent, rank, u, v)
+            oi = idx_array[comp_from[c]]
+            oj = idx_array[comp_to[c]]
+            edge_a[n_edges] = min(oi, oj)
+            edge_b[n_edges] = max(oi, oj)
+            edge_w[n_edges] = comp_w[c]
+            n_edges += 1
+            n_added += 1
+        if n_added == 0:
+            break  # unreachable for finite input; never loop forever
+        for row in range(n):
+            comp[row] = ds_find(parent, row)
+
+    # sort by (w, a, b): unique pair keys first, then a stable sort by w
+    pair_key = edge_a[:n_edges] * n + edge_b[:n_edges]
+    order = np.argsort(pair_key)
+    order = order[np.argsort(edge_w[:n_edges][order], kind="mergesort")]
+    out = np.empty((n_edges, 3), dtype=np.float64)
+    for e in prange(n_edges):
+        o = order[e]
+        out[e, 0] = edge_a[o]
+        out[e, 1] = edge_b[o]
+        out[e, 2] = edge_w[o]
+    return out

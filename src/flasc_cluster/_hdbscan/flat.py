@@ -1,0 +1,98 @@
+"""From a single-linkage tree to flat labels: the selection engine's driver.
+
+Both FLASC passes call :func:`extract_flat_clustering`; the cluster pass on
+the mutual-reachability hierarchy, the branch pass on each cluster's
+centrality hierarchy.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .condense import CondensedTree, compute_stability, condense_tree, simplify_hierarchy
+from .select import label_points, persistence_scores, point_probabilities, select_clusters
+
+
+class FlatClustering(NamedTuple):
+    """Result of selecting flat clusters from a hierarchy.
+
+    labels : intp (n,), -1 for noise; probabilities : float64 (n,);
+    persistence : float64 (n_selected,); condensed_tree : CondensedTree;
+    selected_ids : intp (n_selected,), the condensed-tree id of each label.
+    """
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+    persistence: np.ndarray
+    condensed_tree: CondensedTree
+    selected_ids: np.ndarray
+
+
+def empty_condensed_tree():
+    return CondensedTree(
+        np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0), np.empty(0, np.intp)
+    )
+
+
+def extract_flat_clustering(
+    linkage,
+    *,
+    min_cluster_size,
+    selection_method="eom",
+    allow_single_cluster=False,
+    selection_epsilon=0.0,
+    selection_persistence=0.0,
+    max_cluster_size=0,
+):
+    """Condense ``linkage`` (float64 (n-1, 4)) and select flat clusters.
+
+    With ``allow_single_cluster`` and the root selected as the only
+    cluster, every point joins it with probability 1 (FLASC's convention,
+    hdbscan's ``update_single_cluster_labels``), except points that leave
+    the root below density ``1 / selection_epsilon``.
+    """
+    n_points = linkage.shape[0] + 1
+    if n_points < 2:
+        labels = np.full(n_points, -1, dtype=np.intp)
+        if allow_single_cluster and n_points == 1:
+            labels[:] = 0
+            return FlatClustering(
+                labels, np.ones(1), np.ones(1), empty_condensed_tree(),
+                np.array([n_points], dtype=np.intp),
+            )
+        return FlatClustering(
+            labels, np.zeros(n_points), np.empty(0), empty_condensed_tree(),
+            np.empty(0, np.intp),
+        )
+    tree = condense_tree(linkage, min_cluster_size)
+    if selection_persistence > 0.0 and tree[0].shape[0] > 0:
+        tree = simplify_hierarchy(*tree, float(selection_persistence))
+    tree = CondensedTree(*tree)
+    root = n_points
+    n_clusters = int(tree.parent.max()) - root + 1
+    stability = compute_stability(*tree, root, n_clusters)
+    is_cluster = select_clusters(
+        *tree, stability, root,
+        selection_method == "leaf", bool(allow_single_cluster),
+        float(selection_epsilon), int(max_cluster_size or 0),
+    )
+    labels, selected_ids = label_points(
+        *tree, is_cluster, root, bool(allow_single_cluster), float(selection_epsilon)
+    )
+    probabilities = point_probabilities(
+        tree.parent, tree.child, tree.lambda_val, labels, selected_ids, root, n_clusters
+    )
+    persistence = persistence_scores(
+        labels, selected_ids, stability, root, float(tree.lambda_val.max())
+    )
+    if allow_single_cluster and selected_ids.shape[0] == 1 and selected_ids[0] == root:
+        labels = np.zeros(n_points, dtype=np.intp)
+        probabilities = np.ones(n_points)
+        if selection_epsilon > 0.0:
+            noise_rows = (tree.child_size == 1) & (
+                tree.lambda_val < 1.0 / selection_epsilon
+            )
+            noise = tree.child[noise_rows]
+            labels[noise] = -1
+            probabilities[noise] = 0.0
+    return FlatClustering(labels, probabilities, persistence, tree, selected_ids)

@@ -1,0 +1,194 @@
+"""Metric spaces: nearest neighbours, spanning trees and range graphs.
+
+Python module. A space wraps the (finite) data and answers the geometric
+questions both FLASC passes ask, dispatching to numba kernels (Minkowski
+metrics, our kd-tree), to scikit-learn's ``BallTree`` (its other metrics) or
+to a dense matrix (``metric="precomputed"``).
+"""
+
+import numpy as np
+from scipy.spatial import cKDTree
+from sklearn.metrics import DistanceMetric
+from sklearn.neighbors import BallTree
+
+from .prim import prim_mst
+
+#: metric names served by the kd-tree kernels, mapped to their Minkowski p
+MINKOWSKI_METRICS = {
+    "euclidean": 2.0,
+    "l2": 2.0,
+    "manhattan": 1.0,
+    "cityblock": 1.0,
+    "l1": 1.0,
+    "chebyshev": np.inf,
+    "infinity": np.inf,
+    "minkowski": None,  # p from the estimator
+}
+
+
+def _sorted_knn(dist, idx, k):
+    """Drop each row's own index (or its last entry), order by (dist, idx)."""
+    n = dist.shape[0]
+    rows = np.arange(n)
+    self_mask = idx == rows[:, None]
+    has_self = self_mask.any(axis=1)
+    # rows without themselves (duplicates crowded them out): drop the last
+    self_mask[~has_self, -1] = True
+    first = self_mask.cumsum(axis=1) == 1
+    keep = ~(self_mask & first)
+    dist = dist[keep].reshape(n, -1)[:, :k]
+    idx = idx[keep].reshape(n, -1)[:, :k]
+    order = np.argsort(idx, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)
+    dist = np.take_along_axis(dist, order, axis=1)
+    order = np.argsort(dist, axis=1, kind="stable")
+    return (
+        np.ascontiguousarray(np.take_along_axis(dist, order, axis=1)),
+        np.ascontiguousarray(np.take_along_axis(idx, order, axis=1)),
+    )
+
+
+class KDSpace:
+    """Minkowski metrics on the numba kd-tree (the fast path)."""
+
+    kind = "kd_tree"
+
+    def __init__(self, X, p, leaf_size):
+        from .space_tree import build_kdtree
+
+        self.X = X
+        self.p = float(p)
+        self.tree = build_kdtree(X, int(leaf_size))
+
+    def knn(self, k):
+        from .space_tree import knn_query
+
+        return knn_query(self.tree, int(k), self.p)
+
+    def mst(self, core_distances, alpha):
+        from .boruvka import boruvka_mst
+
+        return boruvka_mst(self.tree, core_distances, float(alpha), self.p)
+
+    def subset_mst(self, points, core_distances, alpha):
+        from .boruvka import boruvka_mst
+        from .space_tree import build_kdtree
+
+        tree = build_kdtree(np.ascontiguousarray(self.X[points]), 40)
+        return boruvka_mst(tree, core_distances[points], float(alpha), self.p)
+
+    def pair_distances(self, a, b):
+        diff = np.abs(self.X[a] - self.X[b])
+        return _minkowski_norm(diff, self.p)
+
+    def centroid_distances(self, points, weights):
+        centroid = np.average(self.X[points], weights=weights, axis=0)
+        return _minkowski_norm(np.abs(self.X[points] - centroid), self.p)
+
+    def radius_pairs(self, points, radius):
+        """Local pairs ``i < j`` of ``points`` within ``radius``."""
+        pts = self.X[points]
+        pairs = cKDTree(pts).query_pairs(radius, p=self.p, output_type="ndarray")
+        return pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp)
+
+
+def _minkowski_norm(diff, p):
+    if p == 2.0:
+        return np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    if p == 1.0:
+        return diff.sum(axis=1)
+    if np.isinf(p):
+        return diff.max(axis=1)
+    return (diff**p).sum(axis=1) ** (1.0 / p)
+
+
+class BallSpace:
+    """Any metric scikit-learn's ``BallTree`` supports (the general path)."""
+
+    kind = "ball_tree"
+
+    def __init__(self, X, metric, metric_params, leaf_size):
+        self.X = X
+        self.metric = metric
+        self.metric_params = dict(metric_params or {})
+        self.dist = DistanceMetric.get_metric(metric, **self.metric_params)
+        self.leaf_size = int(leaf_size)
+        self.tree = BallTree(X, metric=metric, leaf_size=self.leaf_size, **self.metric_params)
+
+    def knn(self, k):
+        k_query = min(k + 1, self.X.shape[0])
+        dist, idx = self.tree.query(self.X, k=k_query)
+        return _sorted_knn(dist, idx.astype(np.intp), k)
+
+    def mst(self, core_distances, alpha):
+        X = self.X
+        return prim_mst(lambda i: self.dist.pairwise(X[i : i + 1], X)[0], core_distances, alpha)
+
+    def subset_mst(self, points, core_distances, alpha):
+        X = self.X[points]
+        return prim_mst(
+            lambda i: self.dist.pairwise(X[i : i + 1], X)[0], core_distances[points], alpha
+        )
+
+    def pair_distances(self, a, b):
+        if a.shape[0] == 0:
+            return np.empty(0)
+        return np.array([self.dist.pairwise(self.X[i : i + 1], self.X[j : j + 1])[0, 0]
+                         for i, j in zip(a, b)])
+
+    def centroid_distances(self, points, weights):
+        centroid = np.average(self.X[points], weights=weights, axis=0)
+        return self.dist.pairwise(centroid[None], self.X[points])[0]
+
+    def radius_pairs(self, points, radius):
+        pts = self.X[points]
+        tree = BallTree(pts, metric=self.metric, leaf_size=self.leaf_size, **self.metric_params)
+        nbrs = tree.query_radius(pts, r=radius)
+        counts = np.array([len(x) for x in nbrs], dtype=np.intp)
+        src = np.repeat(np.arange(pts.shape[0], dtype=np.intp), counts)
+        dst = np.concatenate(nbrs).astype(np.intp) if len(nbrs) else np.empty(0, np.intp)
+        keep = src < dst
+        return src[keep], dst[keep]
+
+
+class PrecomputedSpace:
+    """A dense square distance matrix."""
+
+    kind = "precomputed"
+
+    def __init__(self, D):
+        self.D = D
+
+    def knn(self, k):
+        D = self.D
+        n = D.shape[0]
+        idx = np.empty((n, k), dtype=np.intp)
+        dist = np.empty((n, k))
+        cols = np.arange(n)
+        for i in range(n):
+            row = D[i].copy()
+            row[i] = np.inf
+            # order by (distance, index), self last
+            order = np.lexsort((cols, row))[:k]
+            idx[i] = order
+            dist[i] = row[order]
+        return dist, idx
+
+    def mst(self, core_distances, alpha):
+        return prim_mst(lambda i: self.D[i], core_distances, alpha)
+
+    def subset_mst(self, points, core_distances, alpha):
+        sub = self.D[np.ix_(points, points)]
+        return prim_mst(lambda i: sub[i], core_distances[points], alpha)
+
+    def pair_distances(self, a, b):
+        return self.D[a, b]
+
+    def reachability(self, points, core_distances, alpha):
+        sub = self.D[np.ix_(points, points)]
+        if alpha != 1.0:
+            sub = sub / alpha
+        core = core_distances[points]
+        mr = np.maximum(np.maximum(sub, core[:, None]), core[None, :])
+        np.fill_diagonal(mr, core)
+        return mr

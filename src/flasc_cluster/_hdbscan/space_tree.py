@@ -1,0 +1,646 @@
+"""Kd-tree for exact Minkowski nearest-neighbour and range queries.
+
+Kernel module: only ``@njit`` functions, the :class:`KDTree` NamedTuple and
+constants.
+
+Array layout
+------------
+The tree is a complete binary tree of ``n_levels`` levels stored in arrays of
+``n_nodes = 2 ** n_levels - 1`` entries, in breadth-first order: the root is
+node 0 and the children of node ``i`` are ``2 * i + 1`` (left) and
+``2 * i + 2`` (right), as in scikit-learn's ``KDTree``. All leaves are on the
+last level, i.e. nodes ``n_nodes // 2 .. n_nodes - 1``. ``n_levels`` is the
+largest ``L >= 1`` with ``2 ** (L - 1) * leaf_size <= max(n - 1, leaf_size)``
+(scikit-learn's rule), so every node holds at least one point and a leaf holds
+between about ``leaf_size / 2`` and ``2 * leaf_size`` points.
+
+The points are stored REORDERED in ``KDTree.data`` so that every node owns the
+contiguous rows ``node_start[i]:node_end[i]``; ``idx_array[r]`` is the
+original row of reordered row ``r``. A node is split at its median
+(``mid = start + (end - start) // 2``) along the widest dimension of its
+bounding box; ``node_lo`` / ``node_hi`` are the exact bounding boxes of the
+node's points.
+
+Distances
+---------
+``p`` is a float64 Minkowski exponent ``p >= 1`` (``np.inf`` for Chebyshev).
+The TRUE distance of two points is by definition
+``rdist_to_dist(rdist(x, y, p), p)``: every query in the package goes through
+these two functions, so kNN, MST and range queries see bit-identical values.
+Pruning uses lower bounds that are exact in floating point (rounding is
+monotone), compared strictly (``bound > threshold``), so ties at the threshold
+are always inspected and the results are exact under the total order
+``(distance, original index)``.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import NUMBA_CACHE
+
+#: Number of query points handled per parallel task (each task allocates one
+#: traversal stack). Results do not depend on it.
+QUERY_CHUNK = 256
+
+
+class KDTree(NamedTuple):
+    """Array-based kd-tree (see the module docstring for the layout)."""
+
+    data: np.ndarray  # float64 (n, d), C-contiguous, reordered rows
+    idx_array: np.ndarray  # intp (n,), original row of each reordered row
+    node_start: np.ndarray  # intp (n_nodes,), first reordered row of node
+    node_end: np.ndarray  # intp (n_nodes,), one past the last row of node
+    node_lo: np.ndarray  # float64 (n_nodes, d), bounding box lower corner
+    node_hi: np.ndarray  # float64 (n_nodes, d), bounding box upper corner
+    node_is_leaf: np.ndarray  # bool (n_nodes,)
+
+
+# ---------------------------------------------------------------------------
+# distances
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def rdist(x, y, p):
+    """Reduced Minkowski distance of float64 vectors ``x`` and ``y`` (d,).
+
+    ``p == 2``: sum of squares; ``p == 1``: sum of absolute differences;
+    ``p == inf``: maximum absolute difference; otherwise sum of
+    ``|x_k - y_k| ** p``. Dimensions are accumulated in order (no
+    reassociation), so the value is reproducible bit for bit.
+    """
+    r = 0.0
+    if p == 2.0:
+        for k in range(x.shape[0]):
+            t = x[k] - y[k]
+            r += t * t
+    elif p == 1.0:
+        for k in range(x.shape[0]):
+            r += abs(x[k] - y[k])
+    elif p == np.inf:
+        for k in range(x.shape[0]):
+            t = abs(x[k] - y[k])
+            if t > r:
+                r = t
+    else:
+        for k in range(x.shape[0]):
+            r += abs(x[k] - y[k]) ** p
+    return r
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def rdist_to_row(x, data, j, p):
+    """``rdist(x, data[j], p)`` without creating a row view (hot loops).
+
+    Same arithmetic in the same order as :func:`rdist`, hence bit-identical.
+    """
+    r = 0.0
+    if p == 2.0:
+        for k in range(x.shape[0]):
+            t = x[k] - data[j, k]
+            r += t * t
+    elif p == 1.0:
+        for k in range(x.shape[0]):
+            r += abs(x[k] - data[j, k])
+    elif p == np.inf:
+        for k in range(x.shape[0]):
+            t = abs(x[k] - data[j, k])
+            if t > r:
+                r = t
+    else:
+        for k in range(x.shape[0]):
+            r += abs(x[k] - data[j, k]) ** p
+    return r
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def rdist_to_dist(r, p):
+    """True distance from a reduced distance ``r`` (float64 scalar)."""
+    if p == 2.0:
+        return np.sqrt(r)
+    if p == 1.0 or p == np.inf:
+        return r
+    return r ** (1.0 / p)
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def dist_to_rdist(d, p):
+    """Reduced distance from a true distance ``d`` (float64 scalar).
+
+    Only approximately inverse to :func:`rdist_to_dist` (rounding); do not use
+    it to decide ties.
+    """
+    if p == 2.0:
+        return d * d
+    if p == 1.0 or p == np.inf:
+        return d
+    return d ** p
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def min_rdist_to_box(x, lo, hi, p):
+    """Lower bound of ``rdist(x, y, p)`` over all ``y`` in the box [lo, hi].
+
+    ``x``, ``lo``, ``hi`` float64 (d,). The per-dimension gaps are combined
+    exactly as in :func:`rdist`, so the bound holds in floating point too.
+    """
+    r = 0.0
+    for k in range(x.shape[0]):
+        t = lo[k] - x[k]
+        if not t > 0.0:
+            t = x[k] - hi[k]
+            if not t > 0.0:
+                t = 0.0
+        if p == 2.0:
+            r += t * t
+        elif p == 1.0:
+            r += t
+        elif p == np.inf:
+            if t > r:
+                r = t
+        else:
+            r += t ** p
+    return r
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def min_rdist_to_node(x, node_lo, node_hi, node, p):
+    """``min_rdist_to_box(x, node_lo[node], node_hi[node], p)`` without views."""
+    r = 0.0
+    for k in range(x.shape[0]):
+        t = node_lo[node, k] - x[k]
+        if not t > 0.0:
+            t = x[k] - node_hi[node, k]
+            if not t > 0.0:
+                t = 0.0
+        if p == 2.0:
+            r += t * t
+        elif p == 1.0:
+            r += t
+        elif p == np.inf:
+            if t > r:
+                r = t
+        else:
+            r += t ** p
+    return r
+
+
+@njit(cache=NUMBA_CACHE)
+def max_rdist_within(d, p):
+    """Largest float64 ``r`` with ``rdist_to_dist(r, p) <= d`` (``d >= 0``).
+
+    Turns a bound on true distances into an EXACTLY equivalent bound on
+    reduced distances: ``rdist_to_dist(r, p) <= d`` iff ``r <= R``, given
+    that ``rdist_to_dist`` is non-decreasing (sqrt is correctly rounded; for
+    general ``p`` this relies on a monotone ``pow``). Lets searches compare
+    reduced distances and skip the root/power for rejected candidates.
+    """
+    if p == 1.0 or p == np.inf or not d < np.inf:
+        return d
+    r = dist_to_rdist(d, p)
+    while r > 0.0 and rdist_to_dist(r, p) > d:
+        r = np.nextafter(r, -np.inf)
+    while True:
+        nxt = np.nextafter(r, np.inf)
+        if nxt < np.inf and rdist_to_dist(nxt, p) <= d:
+            r = nxt
+        else:
+            break
+    return r
+
+
+#: Relative slack of the cheap bounds below: 2 ** -49 covers the rounding
+#: of one square root, one division and the products that form the bound
+#: (each at most 2 ** -53 relative) with a wide margin.
+BOUND_SLACK = 2.0 ** -49
+#: Absolute slack for bounds that land in the subnormal range.
+BOUND_TINY = 2.0 ** -1000
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def rdist_reject_bound(d, p):
+    """Cheap ``R >= max_rdist_within(d, p)``: ``rdist > R`` implies ``dist > d``.
+
+    Candidates with ``r <= R`` must still be decided on their true distance.
+    Exact for ``p`` in {1, inf}; for ``p == 2`` it uses that sqrt is
+    correctly rounded: ``sqrt(r) <= d`` implies ``r < (d + ulp(d) / 2) ** 2
+    <= d * d * (1 + 2 ** -51)``. Other ``p`` use :func:`max_rdist_within`.
+    """
+    if p == 1.0 or p == np.inf or not d < np.inf:
+        return d
+    if p == 2.0:
+        return d * d * (1.0 + BOUND_SLACK) + BOUND_TINY
+    return max_rdist_within(d, p)
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def unscaled_dist_bound(w, alpha):
+    """Cheap ``D`` with ``d / alpha > w`` for every ``d > D`` (``alpha > 0``).
+
+    ``fl(d / alpha) <= w`` implies ``d <= w * alpha * (1 + 2 ** -52)``.
+    Exact (``D = w``) for ``alpha == 1``.
+    """
+    if alpha == 1.0 or not w < np.inf:
+        return w
+    return w * alpha * (1.0 + BOUND_SLACK) + BOUND_TINY
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def key_less(d1, i1, d2, i2):
+    """Total order on (distance, index) pairs: ``(d1, i1) < (d2, i2)``."""
+    return d1 < d2 or (d1 == d2 and i1 < i2)
+
+
+# ---------------------------------------------------------------------------
+# construction
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=NUMBA_CACHE)
+def tree_n_levels(n, leaf_size):
+    """Number of levels of the tree for ``n >= 1`` points (intp)."""
+    n_levels = 1
+    while (1 << n_levels) * leaf_size <= n - 1:
+        n_levels += 1
+    return n_levels
+
+
+@njit(cache=NUMBA_CACHE)
+def _select_nth(data, idx, start, end, nth, dim):
+    """Partially order ``idx[start:end]`` by ``data[idx, dim]`` around ``nth``.
+
+    Afterwards ``data[idx[r], dim] <= data[idx[nth], dim]`` for ``r < nth``
+    and ``>=`` for ``r > nth`` (iterative 3-way quickselect with a
+    median-of-three pivot; deterministic, linear on data with many ties).
+    """
+    lo = start
+    hi = end - 1
+    while hi > lo:
+        a = data[idx[lo], dim]
+        b = data[idx[(lo + hi) // 2], dim]
+        c = data[idx[hi], dim]
+        if a < b:
+            if b < c:
+                pivot = b
+            elif a < c:
+                pivot = c
+            else:
+                pivot = a
+        else:
+            if a < c:
+                pivot = a
+            elif b < c:
+                pivot = c
+            else:
+                pivot = b
+        lt = lo
+        i = lo
+        gt = hi
+        while i <= gt:
+            v = data[idx[i], dim]
+            if v < pivot:
+                tmp = idx[lt]
+                idx[lt] = idx[i]
+                idx[i] = tmp
+                lt += 1
+                i += 1
+            elif v > pivot:
+                tmp = idx[gt]
+                idx[gt] = idx[i]
+                idx[i] = tmp
+                gt -= 1
+            else:
+                i += 1
+        if nth < lt:
+            hi = lt - 1
+        elif nth > gt:
+            lo = gt + 1
+        else:
+            return
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def build_kdtree(data, leaf_size):
+    """Build a :class:`KDTree` over ``data`` float64 (n, d), ``n >= 1``.
+
+    ``leaf_size`` (int >= 1) as in scikit-learn. The input is not modified;
+    the tree holds a reordered C-contiguous copy. Each level is built in
+    parallel over its nodes (disjoint row ranges), so the tree does not depend
+    on the thread count.
+    """
+    n = data.shape[0]
+    dim = data.shape[1]
+    n_levels = tree_n_levels(n, leaf_size)
+    n_nodes = (1 << n_levels) - 1
+    first_leaf = n_nodes // 2
+
+    idx = np.arange(n).astype(np.intp)
+    node_start = np.zeros(n_nodes, dtype=np.intp)
+    node_end = np.zeros(n_nodes, dtype=np.intp)
+    node_lo = np.empty((n_nodes, dim), dtype=np.float64)
+    node_hi = np.empty((n_nodes, dim), dtype=np.float64)
+    node_is_leaf = np.zeros(n_nodes, dtype=np.bool_)
+    node_end[0] = n
+
+    for level in range(n_levels):
+        level_first = (1 << level) - 1
+        level_last = (1 << (level + 1)) - 1
+        for node in prange(level_first, level_last):
+            start = node_start[node]
+            end = node_end[node]
+            for k in range(dim):
+                node_lo[node, k] = np.inf
+                node_hi[node, k] = -np.inf
+            for r in range(start, end):
+                row = idx[r]
+                for k in range(dim):
+                    v = data[row, k]
+                    if v < node_lo[node, k]:
+                        node_lo[node, k] = v
+                    if v > node_hi[node, k]:
+                        node_hi[node, k] = v
+            if node >= first_leaf:
+                node_is_leaf[node] = True
+            else:
+                split_dim = 0
+                widest = -1.0
+                for k in range(dim):
+                    spread = node_hi[node, k] - node_lo[node, k]
+                    if spread > widest:
+                        widest = spread
+                        split_dim = k
+                mid = start + (end - start) // 2
+                _select_nth(data, idx, start, end, mid, split_dim)
+                left = 2 * node + 1
+                node_start[left] = start
+                node_end[left] = mid
+                node_start[left + 1] = mid
+                node_end[left + 1] = end
+
+    tree_data = np.empty((n, dim), dtype=np.float64)
+    for r in prange(n):
+        row = idx[r]
+        for k in range(dim):
+            tree_data[r, k] = data[row, k]
+    return KDTree(
+        tree_data, idx, node_start, node_end, node_lo, node_hi, node_is_leaf
+    )
+
+
+# ---------------------------------------------------------------------------
+# k nearest neighbours
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _heap_sift_down(heap_d, heap_i, size, pos):
+    """Restore the max-heap order of ``(heap_d, heap_i)[:size]`` below ``pos``."""
+    d = heap_d[pos]
+    i = heap_i[pos]
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and key_less(
+            heap_d[child], heap_i[child], heap_d[child + 1], heap_i[child + 1]
+        ):
+            child += 1
+        if key_less(d, i, heap_d[child], heap_i[child]):
+            heap_d[pos] = heap_d[child]
+            heap_i[pos] = heap_i[child]
+            pos = child
+        else:
+            break
+    heap_d[pos] = d
+    heap_i[pos] = i
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _heap_push(heap_d, heap_i, size, d, i):
+    """Insert ``(d, i)`` into the max-heap of ``size`` entries (room needed)."""
+    pos = size
+    while pos > 0:
+        parent = (pos - 1) // 2
+        if key_less(heap_d[parent], heap_i[parent], d, i):
+            heap_d[pos] = heap_d[parent]
+            heap_i[pos] = heap_i[parent]
+            pos = parent
+        else:
+            break
+    heap_d[pos] = d
+    heap_i[pos] = i
+
+
+@njit(cache=NUMBA_CACHE)
+def _heap_sort(heap_d, heap_i, size):
+    """Turn a max-heap into ascending ``(d, i)`` order in place."""
+    for last in range(size - 1, 0, -1):
+        d = heap_d[last]
+        i = heap_i[last]
+        heap_d[last] = heap_d[0]
+        heap_i[last] = heap_i[0]
+        heap_d[0] = d
+        heap_i[0] = i
+        _heap_sift_down(heap_d, heap_i, last, 0)
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _knn_scan_leaf(
+    data, idx_array, x, self_idx, start, end, k, p, heap_d, heap_i, size,
+    r_max,
+):
+    """Offer rows ``start:end`` to the kNN max-heap; returns the new
+    ``(size, r_max)`` with ``r_max = rdist_reject_bound(worst distance)``."""
+    for j in range(start, end):
+        r = rdist_to_row(x, data, j, p)
+        if r > r_max:
+            continue
+        other = idx_array[j]
+        if other == self_idx:
+            continue
+        d = rdist_to_dist(r, p)
+        if size < k:
+            _heap_push(heap_d, heap_i, size, d, other)
+            size += 1
+            if size == k:
+                r_max = rdist_reject_bound(heap_d[0], p)
+        elif key_less(d, other, heap_d[0], heap_i[0]):
+            heap_d[0] = d
+            heap_i[0] = other
+            _heap_sift_down(heap_d, heap_i, size, 0)
+            r_max = rdist_reject_bound(heap_d[0], p)
+    return size, r_max
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def leaf_of_row(node_end, node_is_leaf, row):
+    """Leaf node (intp) whose row range contains reordered row ``row``."""
+    node = 0
+    while not node_is_leaf[node]:
+        node = 2 * node + 1
+        if row >= node_end[node]:
+            node += 1
+    return node
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _knn_one(
+    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    row, k, p, heap_d, heap_i, stack_node, stack_lb,
+):
+    """k nearest other points of reordered row ``row``.
+
+    ``heap_d`` float64 (k,), ``heap_i`` intp (k,) receive the true distances
+    and original indices sorted by (distance, index). Excludes the point's
+    own index only (duplicates at distance 0 are neighbours). The search
+    starts in the point's own leaf and walks up, visiting each sibling
+    subtree depth-first (nearer child first) unless its box is too far.
+    Boxes and candidates are first compared in reduced distance against a
+    safe bound (:func:`rdist_reject_bound`); survivors are decided on their
+    true distance, so ties are resolved exactly by original index.
+    """
+    x = data[row]
+    self_idx = idx_array[row]
+    node = leaf_of_row(node_end, node_is_leaf, row)
+    size, r_max = _knn_scan_leaf(
+        data, idx_array, x, self_idx, node_start[node], node_end[node], k, p,
+        heap_d, heap_i, 0, np.inf,
+    )
+    while node > 0:
+        sibling = node + 1 if node % 2 == 1 else node - 1
+        node = (node - 1) // 2
+        lb = min_rdist_to_node(x, node_lo, node_hi, sibling, p)
+        if lb > r_max:
+            continue
+        stack_node[0] = sibling
+        stack_lb[0] = lb
+        top = 1
+        while top > 0:
+            top -= 1
+            current = stack_node[top]
+            if stack_lb[top] > r_max:
+                continue
+            if node_is_leaf[current]:
+                size, r_max = _knn_scan_leaf(
+                    data, idx_array, x, self_idx, node_start[current],
+                    node_end[current], k, p, heap_d, heap_i, size, r_max,
+                )
+                continue
+            left = 2 * current + 1
+            right = left + 1
+            lb_left = min_rdist_to_node(x, node_lo, node_hi, left, p)
+            lb_right = min_rdist_to_node(x, node_lo, node_hi, right, p)
+            # push the farther child first so that the nearer one is next
+            if lb_left <= lb_right:
+                if not lb_right > r_max:
+                    stack_node[top] = right
+                    stack_lb[top] = lb_right
+                    top += 1
+                if not lb_left > r_max:
+                    stack_node[top] = left
+                    stack_lb[top] = lb_left
+                    top += 1
+            else:
+                if not lb_left > r_max:
+                    stack_node[top] = left
+                    stack_lb[top] = lb_left
+                    top += 1
+                if not lb_right > r_max:
+                    stack_node[top] = right
+                    stack_lb[top] = lb_right
+                    top += 1
+    _heap_sort(heap_d, heap_i, size)
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def knn_query(tree, k, p):
+    """k nearest OTHER points of every tree point.
+
+    ``tree`` a :class:`KDTree` over n points, ``1 <= k <= n - 1`` (caller
+    guarantees), ``p`` float64 Minkowski exponent. Returns ``(distances,
+    indices)``: float64 (n, k) true distances and intp (n, k) original
+    indices, in ORIGINAL row order, each row ascending by (distance, index).
+    A point's own index is excluded; other points at distance 0 are kept.
+    HDBSCAN*'s core distance (point itself not counted) is
+    ``distances[:, k - 1]``. Parallel over points; each row is computed
+    independently, so the result does not depend on the thread count.
+    """
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    n = data.shape[0]
+    distances = np.empty((n, k), dtype=np.float64)
+    indices = np.empty((n, k), dtype=np.intp)
+    stack_size = 2 * tree_n_levels_from_nodes(tree.node_start.shape[0]) + 2
+    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
+    for chunk in prange(n_chunks):
+        stack_node = np.empty(stack_size, dtype=np.intp)
+        stack_lb = np.empty(stack_size, dtype=np.float64)
+        first = chunk * QUERY_CHUNK
+        last = min(n, first + QUERY_CHUNK)
+        for row in range(first, last):
+            orig = idx_array[row]
+            _knn_one(
+                data, idx_array, node_start, node_end, node_lo, node_hi,
+                node_is_leaf, row, k, p, distances[orig], indices[orig],
+                stack_node, stack_lb,
+            )
+    return distances, indices
+
+
+@njit(cache=NUMBA_CACHE)
+def tree_n_levels_from_nodes(n_nodes):
+    """Number of levels of a complete tree with ``n_nodes`` nodes."""
+    n_levels = 0
+    while (1 << n_levels) - 1 < n_nodes:
+        n_levels += 1
+    return n_levels
+
+
+# ---------------------------------------------------------------------------
+# range queries
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=NUMBA_CACHE)
+def query_radius(tree, x, radius, p, out):
+    """Points within true distance ``radius`` (inclusive) of ``x``.
+
+    ``x`` float64 (d,), ``out`` intp (m,) preallocated. Returns the number of
+    tree points ``y`` with ``rdist_to_dist(rdist(x, y, p), p) <= radius``;
+    the original indices of the first ``min(count, m)`` of them are written
+    to ``out`` in tree order (deterministic; sort them if order matters). If
+    the count exceeds ``m``, call again with a larger buffer.
+    """
+    data = tree.data
+    stack_size = 2 * tree_n_levels_from_nodes(tree.node_start.shape[0]) + 2
+    stack_node = np.empty(stack_size, dtype=np.intp)
+    stack_node[0] = 0
+    top = 1
+    count = 0
+    m = out.shape[0]
+    while top > 0:
+        top -= 1
+        node = stack_node[top]
+        lb = rdist_to_dist(
+            min_rdist_to_node(x, tree.node_lo, tree.node_hi, node, p), p
+        )
+        if lb > radius:
+            continue
+        if tree.node_is_leaf[node]:
+            for j in range(tree.node_start[node], tree.node_end[node]):
+                if rdist_to_dist(rdist_to_row(x, data, j, p), p) <= radius:
+                    if count < m:
+                        out[count] = tree.idx_array[j]
+                    count += 1
+        else:
+            stack_node[top] = 2 * node + 2
+            stack_node[top + 1] = 2 * node + 1
+            top += 2
+    return count
