@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.neighbors import BallTree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._branches.detect import approximation_graph
 from ._fit import fit_flasc, numba_threads
 from ._trees import (
     ApproximationGraph,
@@ -482,9 +483,12 @@ class FLASC(ClusterMixin, BaseEstimator):
         """Per cluster, its :class:`ApproximationGraph` (row ids of the data)."""
         check_is_fitted(self, "labels_")
         index = self._finite_index
+        result = self._result
         out = []
-        for c in self._result.branches.clusters:
-            g = c.graph.copy()
+        for c in result.branches.clusters:
+            g = approximation_graph(
+                result.space, c, result.cluster.core_distances, float(self.alpha)
+            )
             g[:, 0] = index[g[:, 0].astype(np.intp)]
             g[:, 1] = index[g[:, 1].astype(np.intp)]
             out.append(ApproximationGraph(g))

@@ -28,7 +28,7 @@ class ClusterPass(NamedTuple):
 
 
 class FitResult(NamedTuple):
-    space_kind: str
+    space: object
     cluster: ClusterPass
     cluster_labels: np.ndarray
     cluster_probabilities: np.ndarray
@@ -131,7 +131,7 @@ def fit_flasc(
         label_sides_as_branches=label_sides_as_branches,
     )
     return FitResult(
-        space.kind,
+        space,
         ClusterPass(core, neighbors, mst, linkage, flat),
         cluster_labels,
         cluster_probabilities,

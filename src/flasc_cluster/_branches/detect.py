@@ -18,8 +18,8 @@ class ClusterBranches(NamedTuple):
     """Branch-pass result of one cluster.
 
     points : intp (m,) global ids; centrality : float64 (m,);
-    graph : float64 (n_edges, 4) rows [i, j, centrality, reachability] in
-    global ids; spanning_tree : float64 (m-1, 3) local ids;
+    graph : intp (n_edges, 2) edges ``i < j`` in local ids;
+    spanning_tree : float64 (m-1, 3) local ids;
     linkage : float64 (m-1, 4) or None; flat : FlatClustering or None;
     component_labels : intp (m,) or None (set when the graph is disconnected).
     """
@@ -90,19 +90,11 @@ def detect_cluster_branches(
     finally:
         local[points] = -1
 
-    import os
-    tree_edges, n_components, partner = centrality_spanning_tree(indptr, indices, centrality, int(os.environ.get('RULE', 0)))
-    gsrc, gdst = csr_upper_edges(indptr, indices)
-    graph = np.empty((gsrc.shape[0], 4))
-    graph[:, 0] = points[gsrc]
-    graph[:, 1] = points[gdst]
-    graph[:, 2] = np.maximum(centrality[gsrc], centrality[gdst])
-    dist = space.pair_distances(points[gsrc], points[gdst])
-    if alpha != 1.0:
-        dist = dist / alpha
-    graph[:, 3] = np.maximum(
-        np.maximum(core_distances[points[gsrc]], core_distances[points[gdst]]), dist
+        edge_dist = space.csr_distances(points, indptr, indices)
+    tree_edges, n_components, partner = centrality_spanning_tree(
+        indptr, indices, edge_dist, centrality
     )
+    graph = np.column_stack(csr_upper_edges(indptr, indices))
     if n_components > 1:
         comp = _component_labels(tree_edges, m)
         return ClusterBranches(points, centrality, graph, tree_edges, None, None, comp)
@@ -142,7 +134,7 @@ def detect_branches(
         points = np.sort(order[bounds[c]:bounds[c + 1]])
         if points.shape[0] < 2:
             result = ClusterBranches(
-                points, np.full(points.shape[0], np.inf), np.empty((0, 4)),
+                points, np.full(points.shape[0], np.inf), np.empty((0, 2), np.intp),
                 np.empty((0, 3)), None, None, None,
             )
         else:
@@ -185,3 +177,21 @@ def detect_branches(
     return BranchResult(
         labels, probabilities, branch_labels, branch_probabilities, centralities, clusters
     )
+
+
+def approximation_graph(space, cluster, core_distances, alpha):
+    """A cluster's graph as float64 rows ``[i, j, centrality, reachability]``.
+
+    ``i``, ``j`` are global ids (rows of the fitted data); the reachability
+    column is ``max(core_i, core_j, d_ij / alpha)``.
+    """
+    src, dst = cluster.graph[:, 0], cluster.graph[:, 1]
+    gi = cluster.points[src]
+    gj = cluster.points[dst]
+    out = np.empty((src.shape[0], 4))
+    out[:, 0] = gi
+    out[:, 1] = gj
+    out[:, 2] = np.maximum(cluster.centrality[src], cluster.centrality[dst])
+    dist = space.pair_distances(gi, gj) / alpha
+    out[:, 3] = np.maximum(np.maximum(core_distances[gi], core_distances[gj]), dist)
+    return out

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
+from .._hdbscan.space_tree import rdist, rdist_to_dist
 
 
 @njit(cache=NUMBA_CACHE)
@@ -116,3 +117,14 @@ def csr_upper_edges(indptr, indices):
                 dst[pos] = indices[e]
                 pos += 1
     return src, dst
+
+
+@njit(cache=NUMBA_CACHE)
+def csr_edge_distances(data, points, indptr, indices, p):
+    """Minkowski distance of every CSR entry ``i -> indices[e]`` (local ids)."""
+    out = np.empty(indices.shape[0])
+    for i in range(indptr.shape[0] - 1):
+        x = data[points[i]]
+        for e in range(indptr[i], indptr[i + 1]):
+            out[e] = rdist_to_dist(rdist(x, data[points[indices[e]]], p), p)
+    return out

@@ -28,14 +28,16 @@ def centrality_order(centrality):
 
 
 @njit(cache=NUMBA_CACHE)
-def centrality_spanning_tree(indptr, indices, centrality, rule):
+def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
     """Minimum spanning forest of the graph under max-centrality weights.
 
     ``indptr``/``indices`` (intp) hold the undirected graph as CSR over local
-    point ids (both directions present); ``centrality`` float64 (m,).
-    Returns ``(edges float64 (n_edges, 3), n_components)`` with rows
-    ``[a, b, w]`` in merge order (w non-decreasing), ``a`` being the point
-    that joins at height ``w``.
+    point ids (both directions present), ``edge_dist`` float64 the distance
+    of each CSR entry; ``centrality`` float64 (m,). Returns ``(edges float64
+    (n_edges, 3), n_components, partner intp (m,))``: rows ``[a, b, w]`` in
+    merge order (w non-decreasing), ``a`` the point that joins at height
+    ``w``; ``partner`` each point's nearest earlier neighbour (-1: none;
+    distance ties by local id).
     """
     m = centrality.shape[0]
     order, rank = centrality_order(centrality)
@@ -50,10 +52,14 @@ def centrality_spanning_tree(indptr, indices, centrality, rule):
         i = order[k]
         # distinct components of already-added neighbours
         n_roots = 0
+        best = np.inf
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             if rank[j] >= k:
                 continue
+            if edge_dist[e] < best:  # indices are sorted: ties keep the smaller id
+                best = edge_dist[e]
+                partner[i] = j
             r = ds_find(parent, j)
             seen = False
             for q in range(n_roots):
@@ -70,10 +76,6 @@ def centrality_spanning_tree(indptr, indices, centrality, rule):
             keys[q] = -size[roots[q]] * (m + 1.0) + roots[q]
         sel = np.argsort(keys[:n_roots])
         w = centrality[i]
-        if rule == 1:
-            partner[i] = roots[sel[0]]
-        elif rule == 2:
-            partner[i] = roots[sel[n_roots - 1]]
         for q in range(n_roots):
             r = roots[sel[q]]
             ri = ds_find(parent, i)

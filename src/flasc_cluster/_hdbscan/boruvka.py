@@ -101,7 +101,7 @@ def _scan_leaf(
     return best_w, best_j, best_a, best_b, thr, r_max
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def _search_point(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     node_comp, node_min_core, comp, core, leaf, row, alpha, p, bound_w,
@@ -187,6 +187,20 @@ def _search_point(
                     stack_node[top] = right
                     stack_lb[top] = lb_right
                     top += 1
+    return best_w, best_j
+
+
+@njit(cache=NUMBA_CACHE)
+def _scan_own_leaf(
+    data, idx_array, comp, core, node_start, node_end, leaf, row, alpha, p
+):
+    """Best edge from reordered row ``row`` to another component inside its
+    own ``leaf``: ``(w, j)``, ``j = -1`` if the leaf has none."""
+    best_w, best_j, _, _, _, _ = _scan_leaf(
+        data, idx_array, comp, core, data[row], comp[row], core[row],
+        idx_array[row], node_start[leaf], node_end[leaf], alpha, p, np.inf,
+        np.inf, -1, -1, -1, np.inf, np.inf,
+    )
     return best_w, best_j
 
 
@@ -310,13 +324,10 @@ def boruvka_mst(tree, core_distances, alpha, p):
                 leaf = leaf_of[row]
                 if node_comp[leaf] == c:
                     continue
-                bw, bj, _, _, _, _ = _scan_leaf(
-                    data, idx_array, comp, core, data[row], c, core[row],
-                    idx_array[row], node_start[leaf], node_end[leaf], alpha,
-                    p, np.inf, np.inf, -1, -1, -1, np.inf, np.inf,
+                cand_w[row], cand_j[row] = _scan_own_leaf(
+                    data, idx_array, comp, core, node_start, node_end, leaf,
+                    row, alpha, p,
                 )
-                cand_w[row] = bw
-                cand_j[row] = bj
 
         # 3. component bounds; one exact search for components without any
         _component_minima(

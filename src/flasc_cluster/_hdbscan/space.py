@@ -85,6 +85,11 @@ class KDSpace:
         centroid = np.average(self.X[points], weights=weights, axis=0)
         return _minkowski_norm(np.abs(self.X[points] - centroid), self.p)
 
+    def csr_distances(self, points, indptr, indices):
+        from .._branches.graphs import csr_edge_distances
+
+        return csr_edge_distances(self.X, points, indptr, indices, self.p)
+
     def radius_pairs(self, points, radius):
         """Local pairs ``i < j`` of ``points`` within ``radius``."""
         pts = self.X[points]
@@ -131,14 +136,22 @@ class BallSpace:
         )
 
     def pair_distances(self, a, b):
-        if a.shape[0] == 0:
-            return np.empty(0)
-        return np.array([self.dist.pairwise(self.X[i : i + 1], self.X[j : j + 1])[0, 0]
-                         for i, j in zip(a, b)])
+        out = np.empty(a.shape[0])
+        order = np.argsort(a, kind="stable")
+        starts = np.flatnonzero(np.r_[True, a[order][1:] != a[order][:-1]]) if a.shape[0] else []
+        bounds = list(starts) + [a.shape[0]]
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            rows = order[s:e]
+            out[rows] = self.dist.pairwise(self.X[a[rows[0]] : a[rows[0]] + 1], self.X[b[rows]])[0]
+        return out
 
     def centroid_distances(self, points, weights):
         centroid = np.average(self.X[points], weights=weights, axis=0)
         return self.dist.pairwise(centroid[None], self.X[points])[0]
+
+    def csr_distances(self, points, indptr, indices):
+        src = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
+        return self.pair_distances(points[src], points[indices])
 
     def radius_pairs(self, points, radius):
         pts = self.X[points]
@@ -183,6 +196,10 @@ class PrecomputedSpace:
 
     def pair_distances(self, a, b):
         return self.D[a, b]
+
+    def csr_distances(self, points, indptr, indices):
+        src = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
+        return self.D[points[src], points[indices]]
 
     def reachability(self, points, core_distances, alpha):
         sub = self.D[np.ix_(points, points)]

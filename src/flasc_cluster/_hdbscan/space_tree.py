@@ -485,7 +485,7 @@ def leaf_of_row(node_end, node_is_leaf, row):
     return node
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def _knn_one(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     row, k, p, heap_d, heap_i, stack_node, stack_lb,
