@@ -264,11 +264,11 @@ def boruvka_mst(tree, core_distances, alpha, p):
         return np.empty((0, 3), dtype=np.float64)
 
     core = np.empty(n, dtype=np.float64)
-    for row in prange(n):
+    for row in range(n):
         core[row] = core_distances[idx_array[row]]
     leaf_of = np.empty(n, dtype=np.intp)
     node_min_core = np.empty(n_nodes, dtype=np.float64)
-    for leaf in prange(first_leaf, n_nodes):
+    for leaf in range(first_leaf, n_nodes):
         m = np.inf
         for row in range(node_start[leaf], node_end[leaf]):
             leaf_of[row] = leaf
@@ -299,7 +299,7 @@ def boruvka_mst(tree, core_distances, alpha, p):
 
     while n_edges < n - 1:
         # 1. components of nodes
-        for leaf in prange(first_leaf, n_nodes):
+        for leaf in range(first_leaf, n_nodes):
             c = comp[node_start[leaf]]
             for row in range(node_start[leaf] + 1, node_end[leaf]):
                 if comp[row] != c:
@@ -406,7 +406,7 @@ def boruvka_mst(tree, core_distances, alpha, p):
     order = np.argsort(pair_key)
     order = order[np.argsort(edge_w[:n_edges][order], kind="mergesort")]
     out = np.empty((n_edges, 3), dtype=np.float64)
-    for e in prange(n_edges):
+    for e in range(n_edges):
         o = order[e]
         out[e, 0] = edge_a[o]
         out[e, 1] = edge_b[o]

@@ -380,7 +380,7 @@ def build_kdtree(data, leaf_size):
                 node_end[left + 1] = end
 
     tree_data = np.empty((n, dim), dtype=np.float64)
-    for r in prange(n):
+    for r in range(n):
         row = idx[r]
         for k in range(dim):
             tree_data[r, k] = data[row, k]
