@@ -240,6 +240,69 @@ def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
 
 
 @njit(cache=NUMBA_CACHE, parallel=True)
+def _phase1_candidates(
+    tree, comp, core, leaf_of, node_comp, alpha, p, cand_w, cand_j, cand_exact
+):
+    """Keep still-valid exact bests; else best edge inside the own leaf.
+
+    Writes ``cand_w``, ``cand_j`` (reordered row, -1 none) and clears
+    ``cand_exact`` for points whose exact best now lies in their component.
+    Parallel over points; each iteration writes only its own entries.
+    """
+    n = tree.data.shape[0]
+    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
+    for chunk in prange(n_chunks):
+        for row in range(chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)):
+            c = comp[row]
+            if cand_exact[row] and comp[cand_j[row]] != c:
+                continue
+            cand_exact[row] = False
+            cand_w[row] = np.inf
+            cand_j[row] = -1
+            leaf = leaf_of[row]
+            if node_comp[leaf] == c:
+                continue
+            cand_w[row], cand_j[row] = _scan_own_leaf(
+                tree.data, tree.idx_array, comp, core, tree.node_start,
+                tree.node_end, leaf, row, alpha, p,
+            )
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def _phase2_search(
+    tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p, rows,
+    n_rows, bound_w, cand_w, cand_j, cand_exact,
+):
+    """Exact searches for ``rows[:n_rows]`` below their component bounds.
+
+    ``bound_w`` float64 (n,) indexed by component root (``np.inf``: no
+    bound). A point whose result has weight ``<= bound`` gets
+    ``cand_exact = True``. Parallel over the listed points; each iteration
+    writes only its own point's entries.
+    """
+    n_nodes = tree.node_start.shape[0]
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
+    n_chunks = (n_rows + QUERY_CHUNK - 1) // QUERY_CHUNK
+    for chunk in prange(n_chunks):
+        stack_node = np.empty(stack_size, dtype=np.intp)
+        stack_lb = np.empty(stack_size, dtype=np.float64)
+        for t in range(
+            chunk * QUERY_CHUNK, min(n_rows, (chunk + 1) * QUERY_CHUNK)
+        ):
+            row = rows[t]
+            bound = bound_w[comp[row]]
+            bw, bj = _search_point(
+                tree.data, tree.idx_array, tree.node_start, tree.node_end,
+                tree.node_lo, tree.node_hi, tree.node_is_leaf, node_comp,
+                node_min_core, comp, core, leaf_of[row], row, alpha, p, bound,
+                cand_w[row], cand_j[row], stack_node, stack_lb,
+            )
+            cand_w[row] = bw
+            cand_j[row] = bj
+            cand_exact[row] = bj >= 0 and not bw > bound
+
+
+@njit(cache=NUMBA_CACHE)
 def boruvka_mst(tree, core_distances, alpha, p):
     """Exact MST of the mutual-reachability graph of the tree's points.
 
@@ -249,15 +312,13 @@ def boruvka_mst(tree, core_distances, alpha, p):
     ``[i, j, w]`` with original indices ``i < j`` and ``w = max(core_i,
     core_j, d_ij / alpha)``, sorted ascending by ``(w, i, j)``: the unique
     MST under that total order (Kruskal with a stable ``(w, i, j)`` sort).
+    The searches run in parallel (see the module docstring); the result does
+    not depend on the thread count.
     """
-    data = tree.data
     idx_array = tree.idx_array
     node_start = tree.node_start
     node_end = tree.node_end
-    node_lo = tree.node_lo
-    node_hi = tree.node_hi
-    node_is_leaf = tree.node_is_leaf
-    n = data.shape[0]
+    n = tree.data.shape[0]
     n_nodes = node_start.shape[0]
     first_leaf = n_nodes // 2
     if n <= 1:
@@ -289,16 +350,15 @@ def boruvka_mst(tree, core_distances, alpha, p):
     comp_w = np.empty(n, dtype=np.float64)
     comp_from = np.empty(n, dtype=np.intp)
     comp_to = np.empty(n, dtype=np.intp)
-    reps = np.empty(n, dtype=np.intp)
+    rows = np.empty(n, dtype=np.intp)
+    no_bound = np.full(n, np.inf)
     edge_a = np.empty(n - 1, dtype=np.intp)
     edge_b = np.empty(n - 1, dtype=np.intp)
     edge_w = np.empty(n - 1, dtype=np.float64)
     n_edges = 0
-    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
-    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
 
     while n_edges < n - 1:
-        # 1. components of nodes
+        # 1. components of nodes (-1: mixed)
         for leaf in range(first_leaf, n_nodes):
             c = comp[node_start[leaf]]
             for row in range(node_start[leaf] + 1, node_end[leaf]):
@@ -311,70 +371,38 @@ def boruvka_mst(tree, core_distances, alpha, p):
             node_comp[node] = c if c == node_comp[2 * node + 2] else -1
 
         # 2. phase 1: still-valid exact bests, else own-leaf candidates
-        for chunk in prange(n_chunks):
-            for row in range(
-                chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)
-            ):
-                c = comp[row]
-                if cand_exact[row] and comp[cand_j[row]] != c:
-                    continue
-                cand_exact[row] = False
-                cand_w[row] = np.inf
-                cand_j[row] = -1
-                leaf = leaf_of[row]
-                if node_comp[leaf] == c:
-                    continue
-                cand_w[row], cand_j[row] = _scan_own_leaf(
-                    data, idx_array, comp, core, node_start, node_end, leaf,
-                    row, alpha, p,
-                )
+        _phase1_candidates(
+            tree, comp, core, leaf_of, node_comp, alpha, p, cand_w, cand_j,
+            cand_exact,
+        )
 
         # 3. component bounds; one exact search for components without any
         _component_minima(
             comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
         )
-        n_reps = 0
+        n_rows = 0
         for row in range(n):
             if comp[row] == row and comp_to[row] < 0:
-                reps[n_reps] = row
-                n_reps += 1
-        for t in prange(n_reps):
-            stack_node = np.empty(stack_size, dtype=np.intp)
-            stack_lb = np.empty(stack_size, dtype=np.float64)
-            row = reps[t]
-            bw, bj = _search_point(
-                data, idx_array, node_start, node_end, node_lo, node_hi,
-                node_is_leaf, node_comp, node_min_core, comp, core,
-                leaf_of[row], row, alpha, p, np.inf, np.inf, -1, stack_node,
-                stack_lb,
+                rows[n_rows] = row
+                n_rows += 1
+        if n_rows > 0:
+            _phase2_search(
+                tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
+                rows, n_rows, no_bound, cand_w, cand_j, cand_exact,
             )
-            cand_w[row] = bw
-            cand_j[row] = bj
-            cand_exact[row] = bj >= 0
-            comp_w[row] = bw
-        # (comp_w of a representative's component is its exact best now)
+            for t in range(n_rows):
+                comp_w[rows[t]] = cand_w[rows[t]]
 
-        # 4. phase 2: exact searches below the component bound
-        for chunk in prange(n_chunks):
-            stack_node = np.empty(stack_size, dtype=np.intp)
-            stack_lb = np.empty(stack_size, dtype=np.float64)
-            for row in range(
-                chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)
-            ):
-                if cand_exact[row]:
-                    continue
-                bound_w = comp_w[comp[row]]
-                if core[row] > bound_w:
-                    continue
-                bw, bj = _search_point(
-                    data, idx_array, node_start, node_end, node_lo, node_hi,
-                    node_is_leaf, node_comp, node_min_core, comp, core,
-                    leaf_of[row], row, alpha, p, bound_w, cand_w[row],
-                    cand_j[row], stack_node, stack_lb,
-                )
-                cand_w[row] = bw
-                cand_j[row] = bj
-                cand_exact[row] = bj >= 0 and not bw > bound_w
+        # 4. phase 2: exact searches below the component bounds
+        n_rows = 0
+        for row in range(n):
+            if not cand_exact[row] and not core[row] > comp_w[comp[row]]:
+                rows[n_rows] = row
+                n_rows += 1
+        _phase2_search(
+            tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
+            rows, n_rows, comp_w, cand_w, cand_j, cand_exact,
+        )
 
         # 5. component minima and merge
         _component_minima(
