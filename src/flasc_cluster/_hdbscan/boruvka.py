@@ -191,6 +191,45 @@ def _search_point(
 
 
 @njit(cache=NUMBA_CACHE)
+def argsort_edges(w, a, b):
+    """Permutation (intp) sorting edges ascending by ``(w, a, b)``.
+
+    Bottom-up merge sort (iterative, stable, O(m log m)) on float64 ``w``
+    and intp ``a``, ``b`` of shape (m,).
+    """
+    m = w.shape[0]
+    order = np.arange(m).astype(np.intp)
+    buf = np.empty(m, dtype=np.intp)
+    width = 1
+    while width < m:
+        for lo in range(0, m, 2 * width):
+            mid = min(lo + width, m)
+            hi = min(lo + 2 * width, m)
+            i = lo
+            j = mid
+            for t in range(lo, hi):
+                if j >= hi:
+                    take_left = True
+                elif i >= mid:
+                    take_left = False
+                else:
+                    x = order[i]
+                    y = order[j]
+                    take_left = not edge_less(w[y], a[y], b[y], w[x], a[x], b[x])
+                if take_left:
+                    buf[t] = order[i]
+                    i += 1
+                else:
+                    buf[t] = order[j]
+                    j += 1
+        tmp = order
+        order = buf
+        buf = tmp
+        width *= 2
+    return order
+
+
+@njit(cache=NUMBA_CACHE)
 def _scan_own_leaf(
     data, idx_array, comp, core, node_start, node_end, leaf, row, alpha, p
 ):
@@ -429,10 +468,7 @@ def boruvka_mst(tree, core_distances, alpha, p):
         for row in range(n):
             comp[row] = ds_find(parent, row)
 
-    # sort by (w, a, b): unique pair keys first, then a stable sort by w
-    pair_key = edge_a[:n_edges] * n + edge_b[:n_edges]
-    order = np.argsort(pair_key)
-    order = order[np.argsort(edge_w[:n_edges][order], kind="mergesort")]
+    order = argsort_edges(edge_w[:n_edges], edge_a[:n_edges], edge_b[:n_edges])
     out = np.empty((n_edges, 3), dtype=np.float64)
     for e in range(n_edges):
         o = order[e]
