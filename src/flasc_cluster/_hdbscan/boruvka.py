@@ -26,7 +26,8 @@ One round:
    ``<= bound[c]``, pruning nodes of its own component, nodes whose minimum
    core distance exceeds the threshold, and nodes whose box is too far. A
    search that finds an edge of weight ``<= bound[c]`` has found the point's
-   exact best (any better edge is never pruned).
+   exact best (any better edge is never pruned). Points in mixed leaves go
+   first; the bounds are then recomputed before the interior points search.
 5. Per-component minimum (serial), union of the chosen edges (an edge chosen
    by both its components is added once).
 
@@ -432,16 +433,27 @@ def boruvka_mst(tree, core_distances, alpha, p):
             for t in range(n_rows):
                 comp_w[rows[t]] = cand_w[rows[t]]
 
-        # 4. phase 2: exact searches below the component bounds
-        n_rows = 0
-        for row in range(n):
-            if not cand_exact[row] and not core[row] > comp_w[comp[row]]:
-                rows[n_rows] = row
-                n_rows += 1
-        _phase2_search(
-            tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-            rows, n_rows, comp_w, cand_w, cand_j, cand_exact,
-        )
+        # 4. phase 2: exact searches below the component bounds, first for
+        # points in mixed leaves (likely on a component border), which
+        # tightens the bounds for the (interior) rest
+        for interior in range(2):
+            n_rows = 0
+            for row in range(n):
+                if (
+                    not cand_exact[row]
+                    and not core[row] > comp_w[comp[row]]
+                    and (node_comp[leaf_of[row]] < 0) != (interior == 1)
+                ):
+                    rows[n_rows] = row
+                    n_rows += 1
+            _phase2_search(
+                tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
+                rows, n_rows, comp_w, cand_w, cand_j, cand_exact,
+            )
+            if interior == 0:
+                _component_minima(
+                    comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
+                )
 
         # 5. component minima and merge
         _component_minima(

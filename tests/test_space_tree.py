@@ -1,0 +1,225 @@
+"""Tests of the kd-tree kernels against brute-force numpy references."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from flasc_cluster._hdbscan.space_tree import (
+    build_kdtree,
+    dist_to_rdist,
+    knn_query,
+    max_rdist_within,
+    min_rdist_to_box,
+    query_radius,
+    rdist,
+    rdist_reject_bound,
+    rdist_to_dist,
+)
+
+P_VALUES = [1.0, 2.0, 2.5, np.inf]
+
+
+# ---------------------------------------------------------------- references
+def dense_distances(X, p):
+    """All-pairs true distances with the kernels' arithmetic: dimensions
+    accumulated in order, libm pow for general p, then the root."""
+    X = np.asarray(X, dtype=np.float64)
+    r = np.zeros((X.shape[0], X.shape[0]))
+    vpow = np.frompyfunc(math.pow, 2, 1)
+    for c in range(X.shape[1]):
+        t = np.abs(X[:, None, c] - X[None, :, c])
+        if p == 2.0:
+            r = r + t * t
+        elif p == 1.0:
+            r = r + t
+        elif p == np.inf:
+            r = np.maximum(r, t)
+        else:
+            r = r + vpow(t, p).astype(np.float64)
+    if p == 2.0:
+        return np.sqrt(r)
+    if p in (1.0, np.inf):
+        return r
+    return vpow(r, 1.0 / p).astype(np.float64)
+
+
+def brute_knn(X, k, p):
+    """k nearest other points, rows sorted by (distance, index)."""
+    D = dense_distances(X, p)
+    n = D.shape[0]
+    dist = np.empty((n, k))
+    ind = np.empty((n, k), dtype=np.intp)
+    ar = np.arange(n)
+    for i in range(n):
+        order = np.lexsort((ar, D[i]))
+        order = order[order != i][:k]
+        dist[i] = D[i, order]
+        ind[i] = order
+    return dist, ind
+
+
+def scipy_metric(p):
+    if p == 1.0:
+        return {"metric": "cityblock"}
+    if p == 2.0:
+        return {"metric": "euclidean"}
+    if p == np.inf:
+        return {"metric": "chebyshev"}
+    return {"metric": "minkowski", "p": p}
+
+
+def make_data(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        return rng.random((230, 3))
+    if kind == "duplicates":
+        return np.repeat(rng.random((40, 2)), 5, axis=0)[rng.permutation(200)]
+    if kind == "grid":
+        return rng.integers(0, 5, size=(220, 2)).astype(np.float64)
+    if kind == "collinear":
+        t = rng.random(150)
+        return np.c_[t, 2.0 * t, -t]
+    raise ValueError(kind)
+
+
+DATA_KINDS = ["random", "duplicates", "grid", "collinear"]
+
+
+# ---------------------------------------------------------------- distances
+@pytest.mark.parametrize("p", P_VALUES)
+def test_rdist_matches_scipy(p):
+    X = np.random.default_rng(1).normal(size=(20, 4))
+    ours = np.array(
+        [[rdist_to_dist(rdist(x, y, p), p) for y in X] for x in X]
+    )
+    np.testing.assert_allclose(ours, cdist(X, X, **scipy_metric(p)), rtol=1e-12)
+    np.testing.assert_array_equal(ours, dense_distances(X, p))
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_box_bound_and_thresholds(p):
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        box = rng.normal(size=(2, 3))
+        lo, hi = box.min(axis=0), box.max(axis=0)
+        x = rng.normal(size=3) * 2
+        ys = lo + (hi - lo) * rng.random((30, 3))
+        ys[:3] = lo, hi, np.clip(x, lo, hi)
+        bound = min_rdist_to_box(x, lo, hi, p)
+        assert all(bound <= rdist(x, y, p) for y in ys)
+        if np.all((lo <= x) & (x <= hi)):
+            assert bound == 0.0
+        d = rdist_to_dist(rdist(x, ys[5], p), p)
+        r_exact = max_rdist_within(d, p)
+        assert rdist_to_dist(r_exact, p) <= d
+        assert rdist_to_dist(np.nextafter(r_exact, np.inf), p) > d
+        assert rdist_reject_bound(d, p) >= r_exact
+        assert dist_to_rdist(d, p) == pytest.approx(rdist(x, ys[5], p))
+
+
+# ---------------------------------------------------------------- tree
+@pytest.mark.parametrize("n, leaf_size", [(1, 5), (2, 1), (7, 2), (100, 5), (257, 16)])
+def test_build_kdtree_invariants(n, leaf_size):
+    X = np.random.default_rng(n).random((n, 3))
+    X_copy = X.copy()
+    tree = build_kdtree(X, leaf_size)
+    np.testing.assert_array_equal(X, X_copy)
+    assert tree.data.flags.c_contiguous and tree.data.dtype == np.float64
+    assert tree.idx_array.dtype == np.intp
+    np.testing.assert_array_equal(np.sort(tree.idx_array), np.arange(n))
+    np.testing.assert_array_equal(tree.data, X[tree.idx_array])
+    n_nodes = tree.node_start.shape[0]
+    assert (n_nodes + 1) & n_nodes == 0  # complete binary tree
+    first_leaf = n_nodes // 2
+    np.testing.assert_array_equal(
+        tree.node_is_leaf, np.arange(n_nodes) >= first_leaf
+    )
+    assert tree.node_start[0] == 0 and tree.node_end[0] == n
+    for node in range(n_nodes):
+        s, e = tree.node_start[node], tree.node_end[node]
+        assert s < e  # no empty node
+        pts = tree.data[s:e]
+        np.testing.assert_array_equal(tree.node_lo[node], pts.min(axis=0))
+        np.testing.assert_array_equal(tree.node_hi[node], pts.max(axis=0))
+        if node < first_leaf:
+            left, right = 2 * node + 1, 2 * node + 2
+            assert tree.node_start[left] == s and tree.node_end[right] == e
+            assert tree.node_end[left] == tree.node_start[right]
+    leaf_sizes = tree.node_end[first_leaf:] - tree.node_start[first_leaf:]
+    if n > leaf_size:
+        assert leaf_sizes.max() <= 2 * leaf_size + 1
+
+
+# ---------------------------------------------------------------- kNN
+@pytest.mark.parametrize("kind", DATA_KINDS)
+@pytest.mark.parametrize("p", P_VALUES)
+def test_knn_equals_brute_force(kind, p):
+    X = make_data(kind)
+    k = 7
+    ref_d, ref_i = brute_knn(X, k, p)
+    for leaf_size in (3, 20):
+        tree = build_kdtree(X, leaf_size)
+        dist, ind = knn_query(tree, k, p)
+        assert dist.dtype == np.float64 and ind.dtype == np.intp
+        np.testing.assert_array_equal(dist, ref_d)
+        np.testing.assert_array_equal(ind, ref_i)
+
+
+def test_knn_hand_example():
+    X = np.array([[0.0], [1.0], [1.0], [3.0], [0.0]])
+    dist, ind = knn_query(build_kdtree(X, 1), 2, 2.0)
+    np.testing.assert_array_equal(
+        ind, [[4, 1], [2, 0], [1, 0], [1, 2], [0, 1]]
+    )
+    np.testing.assert_array_equal(
+        dist, [[0, 1], [0, 1], [0, 1], [2, 2], [0, 1]]
+    )
+
+
+def test_knn_all_identical_and_k_max():
+    X = np.ones((12, 2))
+    dist, ind = knn_query(build_kdtree(X, 2), 11, 2.0)
+    np.testing.assert_array_equal(dist, 0.0)
+    expected = np.array([[j for j in range(12) if j != i] for i in range(12)])
+    np.testing.assert_array_equal(ind, expected)
+
+
+def test_knn_thread_count_invariant():
+    X = make_data("grid", seed=3)
+    tree = build_kdtree(X, 4)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        d1, i1 = knn_query(tree, 6, 2.0)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        d2, i2 = knn_query(tree, 6, 2.0)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(d1, d2)
+    np.testing.assert_array_equal(i1, i2)
+
+
+# ---------------------------------------------------------------- radius
+@pytest.mark.parametrize("p", P_VALUES)
+def test_query_radius_equals_brute_force(p):
+    X = make_data("grid", seed=4)
+    tree = build_kdtree(X, 4)
+    D = dense_distances(X, p)
+    out = np.empty(X.shape[0], dtype=np.intp)
+    for i in range(0, X.shape[0], 7):
+        for radius in (0.0, 1.0, 1.5, 2.0):
+            count = query_radius(tree, X[i], radius, p, out)
+            expected = np.flatnonzero(D[i] <= radius)
+            assert count == expected.size
+            np.testing.assert_array_equal(np.sort(out[:count]), expected)
+
+
+def test_query_radius_small_buffer_reports_full_count():
+    X = np.zeros((10, 2))
+    tree = build_kdtree(X, 3)
+    out = np.full(4, -1, dtype=np.intp)
+    assert query_radius(tree, np.zeros(2), 0.5, 2.0, out) == 10
+    assert len(set(out.tolist())) == 4 and out.min() >= 0
