@@ -33,6 +33,22 @@ _ALGORITHMS = {
 _METRICS = set(BallTree.valid_metrics) | {"precomputed", "minkowski", "euclidean"}
 
 
+def _check_float_range(data):
+    """Refuse data whose squared distances would overflow or underflow."""
+    largest = float(np.max(np.abs(data)))
+    if largest > 1e150:
+        raise ValueError(
+            f"X holds values up to {largest:.3g}: squared distances overflow float64. "
+            f"Rescale X (e.g. with sklearn.preprocessing.StandardScaler) before fitting."
+        )
+    spread = float(np.max(np.ptp(data, axis=0)))
+    if 0.0 < spread < 1e-150:
+        raise ValueError(
+            f"X spans at most {spread:.3g} per feature: squared distances underflow "
+            f"float64. Rescale X (e.g. with sklearn.preprocessing.StandardScaler)."
+        )
+
+
 class FLASC(ClusterMixin, BaseEstimator):
     """Flare-sensitive clustering: HDBSCAN* plus branch detection.
 
@@ -94,7 +110,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         this value are merged into their parents.
     max_cluster_size : int, default=0
         Excess of mass does not select clusters larger than this (0: no
-        limit).
+        limit); leaf selection ignores it.
     branch_detection_method : {"full", "core"}, default="full"
         The graph inside each cluster: ``"full"`` connects every pair whose
         mutual reachability is at most the cluster's largest spanning-tree
@@ -205,7 +221,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         "branch_selection_persistence": [Interval(Real, 0, None, closed="left")],
         "max_branch_size": [Interval(Integral, 0, None, closed="left")],
         "label_sides_as_branches": ["boolean"],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -309,7 +325,8 @@ class FLASC(ClusterMixin, BaseEstimator):
             finite = ~(row_nan | row_inf)
             data = X if finite.all() else np.ascontiguousarray(X[finite])
         n_all = X.shape[0]
-        n = int(finite.sum())
+        if not precomputed and data.shape[0] > 0:
+            _check_float_range(data)
 
         if labels is None and probabilities is not None:
             raise ValueError("probabilities can only be given together with labels.")

@@ -76,6 +76,8 @@ def fit_flasc(
 ):
     """Both FLASC passes over finite, validated data ``X`` (float64, C)."""
     n = X.shape[0]
+    if n == 0:
+        return _empty_result(X, override_labels)
     space = make_space(
         X, metric=metric, p=p, metric_params=metric_params, algorithm=algorithm,
         leaf_size=leaf_size,
@@ -137,6 +139,28 @@ def fit_flasc(
         cluster_probabilities,
         n_clusters,
         branches,
+    )
+
+
+def _empty_result(X, override_labels):
+    from ._branches.detect import BranchResult
+    from ._hdbscan.flat import empty_condensed_tree
+
+    empty_i = np.empty(0, dtype=np.intp)
+    empty_f = np.empty(0)
+    flat = None
+    mst = linkage = None
+    if override_labels is None:
+        flat = FlatClustering(empty_i, empty_f, empty_f, empty_condensed_tree(), empty_i)
+        mst = np.empty((0, 3))
+        linkage = np.empty((0, 4))
+    return FitResult(
+        None,
+        ClusterPass(empty_f, np.empty((0, 0), np.intp), mst, linkage, flat),
+        empty_i,
+        empty_f,
+        0,
+        BranchResult(empty_i, empty_f, empty_i, empty_f, empty_f, []),
     )
 
 

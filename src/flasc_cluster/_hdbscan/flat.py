@@ -95,4 +95,7 @@ def extract_flat_clustering(
             noise = tree.child[noise_rows]
             labels[noise] = -1
             probabilities[noise] = 0.0
+            if not (labels == 0).any():  # epsilon left the cluster empty
+                selected_ids = selected_ids[:0]
+                persistence = persistence[:0]
     return FlatClustering(labels, probabilities, persistence, tree, selected_ids)

@@ -53,13 +53,9 @@ def select_clusters(
     is_cluster = np.zeros(n_clusters, dtype=np.bool_)
     if max_cluster_size <= 0:
         max_cluster_size = n_points + 1
-    if allow_single_cluster:
-        # hdbscan sizes the root by its cluster children only
-        s = 0
-        for c in range(1, n_clusters):
-            if node_parent[c] == 0:
-                s += node_size[c]
-        node_size[0] = s
+    # the root holds every point (hdbscan counts only its cluster children,
+    # which lets max_cluster_size pass a root that then takes every point)
+    node_size[0] = n_points
     first = 0 if allow_single_cluster else 1
 
     if not leaf_selection:
