@@ -10,27 +10,34 @@ import numpy as np
 
 from .._hdbscan.flat import extract_flat_clustering
 from .._hdbscan.linkage import mst_to_linkage
+from .._hdbscan.space_tree import build_kdtree
 from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
 from .linkage import centrality_spanning_tree
+from .sweep import full_graph_pairs, full_graph_spanning_tree
 
 
 class ClusterBranches(NamedTuple):
     """Branch-pass result of one cluster.
 
     points : intp (m,) global ids; centrality : float64 (m,);
-    graph : intp (n_edges, 2) edges ``i < j`` in local ids;
+    graph : intp (n_edges, 2) edges ``i < j`` in local ids, or None when the
+    ``full`` graph was not materialised (see :func:`approximation_graph`);
     spanning_tree : float64 (m-1, 3) local ids;
     linkage : float64 (m-1, 4) or None; flat : FlatClustering or None;
-    component_labels : intp (m,) or None (set when the graph is disconnected).
+    component_labels : intp (m,) or None (set when the graph is disconnected);
+    max_dist : float, the ``full`` graph's bound on ``d_ij / alpha``;
+    cluster_mst : intp (m-1, 2) in-cluster spanning-tree edges in local ids.
     """
 
     points: np.ndarray
     centrality: np.ndarray
-    graph: np.ndarray
+    graph: object
     spanning_tree: np.ndarray
     linkage: object
     flat: object
     component_labels: object
+    max_dist: float = 0.0
+    cluster_mst: object = None
 
 
 class BranchResult(NamedTuple):
@@ -54,6 +61,34 @@ def _cluster_mst(space, points, cluster_id, cluster_labels, global_mst,
     return edges[:, 0].astype(np.intp), edges[:, 1].astype(np.intp), edges[:, 2]
 
 
+#: Use the kd-tree sweep (no materialised graph) for ``full`` graphs on
+#: kd-tree spaces; the CSR path is the reference (tests switch this off).
+_USE_FULL_SWEEP = True
+
+#: Leaf size of the per-cluster kd-tree of the ``full`` graph.
+_CLUSTER_LEAF_SIZE = 40
+
+
+def _cluster_kdtree(space, points):
+    """Kd-tree over a cluster's points; its original ids are the local ids."""
+    return build_kdtree(np.ascontiguousarray(space.X[points]), _CLUSTER_LEAF_SIZE)
+
+
+def _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach=None):
+    """Edges of the ``full`` graph (local ids, duplicates allowed)."""
+    if space.kind == "precomputed":
+        src, dst = dense_full_graph_edges(reach, max_dist)
+    elif space.kind == "kd_tree":
+        # the sweep's exact edge test: d_ij / alpha <= max_dist
+        src, dst = full_graph_pairs(
+            _cluster_kdtree(space, points), max_dist, float(alpha), space.p
+        )
+    else:
+        src, dst = space.radius_pairs(points, max_dist * alpha)
+    # spanning-tree edges always belong (guards rounding at the bound)
+    return np.concatenate((src, src_m)), np.concatenate((dst, dst_m))
+
+
 def detect_cluster_branches(
     space, points, cluster_id, *, cluster_labels, cluster_probabilities,
     core_distances, neighbors, global_mst, alpha, method, local, selection,
@@ -61,6 +96,7 @@ def detect_cluster_branches(
     """Run the branch pass on one cluster. ``local`` is a scratch array."""
     m = points.shape[0]
     local[points] = np.arange(m)
+    reach = None
     try:
         src_m, dst_m, w_m = _cluster_mst(
             space, points, cluster_id, cluster_labels, global_mst,
@@ -77,30 +113,35 @@ def detect_cluster_branches(
                 )
         if method == "core":
             src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m)
-        else:
-            max_dist = w_m.max() if w_m.shape[0] else 0.0
-            if space.kind == "precomputed":
-                src, dst = dense_full_graph_edges(reach, max_dist)
-            else:
-                src, dst = space.radius_pairs(points, max_dist * alpha)
-            # spanning-tree edges always belong (guards rounding at the bound)
-            src = np.concatenate((src, src_m))
-            dst = np.concatenate((dst, dst_m))
-        indptr, indices = symmetric_csr(src, dst, m)
     finally:
         local[points] = -1
-
+    max_dist = float(w_m.max()) if w_m.shape[0] else 0.0
+    cluster_mst = np.column_stack((src_m, dst_m)).astype(np.intp)
+    if method == "full" and space.kind == "kd_tree" and _USE_FULL_SWEEP:
+        tree_edges, n_components, partner = full_graph_spanning_tree(
+            _cluster_kdtree(space, points), np.ascontiguousarray(centrality, np.float64),
+            max_dist, float(alpha), space.p,
+        )
+        graph = None
+    else:
+        if method == "full":
+            src, dst = _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach)
+        indptr, indices = symmetric_csr(src, dst, m)
         edge_dist = space.csr_distances(points, indptr, indices)
-    tree_edges, n_components, partner = centrality_spanning_tree(
-        indptr, indices, edge_dist, centrality
-    )
-    graph = np.column_stack(csr_upper_edges(indptr, indices))
+        tree_edges, n_components, partner = centrality_spanning_tree(
+            indptr, indices, edge_dist, centrality
+        )
+        graph = np.column_stack(csr_upper_edges(indptr, indices))
     if n_components > 1:
         comp = _component_labels(tree_edges, m)
-        return ClusterBranches(points, centrality, graph, tree_edges, None, None, comp)
+        return ClusterBranches(
+            points, centrality, graph, tree_edges, None, None, comp, max_dist, cluster_mst
+        )
     linkage = mst_to_linkage(tree_edges, m, partner)
     flat = extract_flat_clustering(linkage, **selection)
-    return ClusterBranches(points, centrality, graph, tree_edges, linkage, flat, None)
+    return ClusterBranches(
+        points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst
+    )
 
 
 def _component_labels(edges, m):
@@ -183,9 +224,18 @@ def approximation_graph(space, cluster, core_distances, alpha):
     """A cluster's graph as float64 rows ``[i, j, centrality, reachability]``.
 
     ``i``, ``j`` are global ids (rows of the fitted data); the reachability
-    column is ``max(core_i, core_j, d_ij / alpha)``.
+    column is ``max(core_i, core_j, d_ij / alpha)``. A ``full`` graph that
+    the sweep did not materialise is rebuilt here.
     """
-    src, dst = cluster.graph[:, 0], cluster.graph[:, 1]
+    graph = cluster.graph
+    if graph is None:
+        src, dst = _full_graph_edges(
+            space, cluster.points, cluster.max_dist, alpha,
+            cluster.cluster_mst[:, 0], cluster.cluster_mst[:, 1],
+        )
+        m = cluster.points.shape[0]
+        graph = np.column_stack(csr_upper_edges(*symmetric_csr(src, dst, m)))
+    src, dst = graph[:, 0], graph[:, 1]
     gi = cluster.points[src]
     gj = cluster.points[dst]
     out = np.empty((src.shape[0], 4))

@@ -1,0 +1,418 @@
+"""Single linkage over a cluster's ``full`` graph without building it (kernel module).
+
+The ``full`` approximation graph of a cluster joins every pair ``(i, j)``
+with ``rdist_to_dist(rdist(x_i, x_j, p), p) / alpha <= max_dist``; each edge
+weighs the larger centrality of its ends. Dense clusters give graphs with
+billions of edges, so instead of materialising it (see
+:func:`~flasc_cluster._branches.linkage.centrality_spanning_tree`) the same
+union-find sweep asks a kd-tree, for every newly added point, which
+components its already-added neighbours belong to.
+
+Per tree node the sweep keeps ``added_count`` (added points below the node)
+and a conservative ``uniform`` flag with a representative point ``rep``:
+when set, every added point of the node belongs to the component of
+``rep``. It is set by the node's first added point, cleared when a point of
+another component is added below it, survives merges (components only
+grow), and is re-established lazily from the children (or, for a leaf, from
+its points). A range query then skips nodes with no added point, nodes out
+of reach, and uniform nodes whose component was already collected; a
+uniform node entirely within reach yields its component without descending.
+
+Decisions on the bound are exact: a pair is an edge iff the float64
+expression above holds. Cheap bounds (in reduced distance) only prune, and
+a whole box is accepted only when its farthest corner passes the exact test
+(rounding is monotone, so every point of the box then passes too).
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import NUMBA_CACHE
+from .._hdbscan.space_tree import (
+    key_less,
+    leaf_of_row,
+    min_rdist_to_node,
+    rdist_reject_bound,
+    rdist_to_dist,
+    rdist_to_row,
+    tree_n_levels_from_nodes,
+    unscaled_dist_bound,
+)
+from .._kernels.union_find import ds_find
+from .linkage import centrality_order
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def within_bound(r, max_dist, alpha, p):
+    """The edge test on a reduced distance ``r``: ``dist / alpha <= max_dist``."""
+    return rdist_to_dist(r, p) / alpha <= max_dist
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def max_rdist_to_node(x, node_lo, node_hi, node, p):
+    """Upper bound of ``rdist(x, y, p)`` (as computed) over ``y`` in a node's box.
+
+    Per dimension ``|x_k - y_k| <= max(|x_k - lo_k|, |x_k - hi_k|)`` holds in
+    floating point (subtraction rounds monotonically), and the terms are
+    combined exactly as in ``rdist``, so the bound holds bit for bit.
+    """
+    r = 0.0
+    for k in range(x.shape[0]):
+        t = abs(x[k] - node_lo[node, k])
+        u = abs(x[k] - node_hi[node, k])
+        if u > t:
+            t = u
+        if p == 2.0:
+            r += t * t
+        elif p == 1.0:
+            r += t
+        elif p == np.inf:
+            if t > r:
+                r = t
+        else:
+            r += t ** p
+    return r
+
+
+@njit(cache=NUMBA_CACHE)
+def _remark_internal(node, added_count, uniform, rep, parent):
+    """Mark internal ``node`` uniform if its non-empty children are uniform
+    with one component; returns the flag."""
+    left = 2 * node + 1
+    right = left + 1
+    nl = added_count[left]
+    nr = added_count[right]
+    if nl > 0 and not uniform[left]:
+        return False
+    if nr > 0 and not uniform[right]:
+        return False
+    if nl > 0 and nr > 0:
+        if ds_find(parent, rep[left]) != ds_find(parent, rep[right]):
+            return False
+        rep[node] = rep[left]
+    elif nl > 0:
+        rep[node] = rep[left]
+    elif nr > 0:
+        rep[node] = rep[right]
+    else:
+        return False
+    uniform[node] = True
+    return True
+
+
+@njit(cache=NUMBA_CACHE)
+def _remark_leaf(node, node_start, node_end, idx_array, added, uniform, rep, parent):
+    """Mark leaf ``node`` uniform if all its added points share a component."""
+    root = -1
+    first = -1
+    for row in range(node_start[node], node_end[node]):
+        if not added[row]:
+            continue
+        j = idx_array[row]
+        rj = ds_find(parent, j)
+        if root < 0:
+            root = rj
+            first = j
+        elif rj != root:
+            return False
+    if first < 0:
+        return False
+    uniform[node] = True
+    rep[node] = first
+    return True
+
+
+@njit(cache=NUMBA_CACHE)
+def _collect_roots(
+    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    x, k, added, added_count, uniform, rep, parent, stamp, roots, stack,
+    max_dist, alpha, p, r_reject,
+):
+    """Distinct components of the added points within reach of ``x``.
+
+    Writes them to ``roots`` and stamps ``stamp[root] = k``; returns their
+    number. Traversal from the tree root with ``stack`` (intp).
+    """
+    n_roots = 0
+    stack[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if added_count[node] == 0:
+            continue
+        is_leaf = node_is_leaf[node]
+        if not uniform[node] and not is_leaf:
+            _remark_internal(node, added_count, uniform, rep, parent)
+        rr = -1
+        if uniform[node]:
+            rr = ds_find(parent, rep[node])
+            if stamp[rr] == k:
+                continue
+        if min_rdist_to_node(x, node_lo, node_hi, node, p) > r_reject:
+            continue
+        if rr >= 0 and within_bound(
+            max_rdist_to_node(x, node_lo, node_hi, node, p), max_dist, alpha, p
+        ):
+            # every point of the box is a neighbour: the component is adjacent
+            stamp[rr] = k
+            roots[n_roots] = rr
+            n_roots += 1
+            continue
+        if is_leaf:
+            for row in range(node_start[node], node_end[node]):
+                if not added[row]:
+                    continue
+                r = rdist_to_row(x, data, row, p)
+                if r > r_reject or not within_bound(r, max_dist, alpha, p):
+                    continue
+                rj = ds_find(parent, idx_array[row])
+                if stamp[rj] != k:
+                    stamp[rj] = k
+                    roots[n_roots] = rj
+                    n_roots += 1
+                    if rr >= 0:
+                        break  # uniform leaf: nothing else to find here
+            continue
+        stack[top] = 2 * node + 2
+        stack[top + 1] = 2 * node + 1
+        top += 2
+    return n_roots
+
+
+@njit(cache=NUMBA_CACHE)
+def _scan_partner(
+    data, idx_array, x, start, end, added, max_dist, alpha, p, r_reject,
+    r_max, best_d, best_j,
+):
+    """Offer the added rows ``start:end`` as nearest neighbour of ``x``;
+    returns the new ``(r_max, best_d, best_j)``."""
+    for row in range(start, end):
+        if not added[row]:
+            continue
+        r = rdist_to_row(x, data, row, p)
+        if r > r_max:
+            continue
+        d = rdist_to_dist(r, p)
+        if not d / alpha <= max_dist:
+            continue
+        j = idx_array[row]
+        if key_less(d, j, best_d, best_j):
+            best_d = d
+            best_j = j
+            r_max = min(r_reject, rdist_reject_bound(d, p))
+    return r_max, best_d, best_j
+
+
+@njit(cache=NUMBA_CACHE)
+def _nearest_added(
+    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    row, added, added_count, max_dist, alpha, p, r_reject, stack,
+):
+    """Nearest added neighbour (local id, ties by smallest id) of reordered
+    row ``row`` within reach, -1 if none.
+
+    Starts in the row's leaf and walks up, visiting each sibling subtree
+    depth-first, nearer child first; prunes empty and too distant nodes.
+    """
+    x = data[row]
+    node = leaf_of_row(node_end, node_is_leaf, row)
+    r_max, best_d, best_j = _scan_partner(
+        data, idx_array, x, node_start[node], node_end[node], added, max_dist,
+        alpha, p, r_reject, r_reject, np.inf, -1,
+    )
+    while node > 0:
+        sibling = node + 1 if node % 2 == 1 else node - 1
+        node = (node - 1) // 2
+        if added_count[sibling] == 0:
+            continue
+        if min_rdist_to_node(x, node_lo, node_hi, sibling, p) > r_max:
+            continue
+        stack[0] = sibling
+        top = 1
+        while top > 0:
+            top -= 1
+            current = stack[top]
+            if added_count[current] == 0:
+                continue
+            if min_rdist_to_node(x, node_lo, node_hi, current, p) > r_max:
+                continue
+            if node_is_leaf[current]:
+                r_max, best_d, best_j = _scan_partner(
+                    data, idx_array, x, node_start[current], node_end[current],
+                    added, max_dist, alpha, p, r_reject, r_max, best_d, best_j,
+                )
+                continue
+            left = 2 * current + 1
+            right = left + 1
+            if min_rdist_to_node(x, node_lo, node_hi, left, p) <= min_rdist_to_node(
+                x, node_lo, node_hi, right, p
+            ):
+                stack[top] = right
+                stack[top + 1] = left
+            else:
+                stack[top] = left
+                stack[top + 1] = right
+            top += 2
+    return best_j
+
+
+@njit(cache=NUMBA_CACHE)
+def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
+    """:func:`centrality_spanning_tree` of the ``full`` graph, found with a kd-tree.
+
+    ``tree`` a ``KDTree`` over the cluster's m points (its original ids are
+    the local ids 0..m-1); ``centrality`` float64 (m,); ``max_dist``,
+    ``alpha > 0``, ``p >= 1`` float64. The graph has an edge ``(i, j)``,
+    ``i != j``, iff ``rdist_to_dist(rdist(x_i, x_j, p), p) / alpha <=
+    max_dist``. Returns ``(edges float64 (n_edges, 3), n_components, partner
+    intp (m,))`` exactly as ``centrality_spanning_tree`` on that graph (the
+    same unions in the same order, hence the same roots). O(m) memory.
+    """
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    m = centrality.shape[0]
+    n_nodes = node_start.shape[0]
+    order, rank = centrality_order(centrality)
+    row_of = np.empty(m, dtype=np.intp)
+    for row in range(m):
+        row_of[idx_array[row]] = row
+    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
+
+    added = np.zeros(m, dtype=np.bool_)  # by reordered row
+    added_count = np.zeros(n_nodes, dtype=np.intp)
+    uniform = np.zeros(n_nodes, dtype=np.bool_)
+    rep = np.full(n_nodes, -1, dtype=np.intp)
+    stack = np.empty(2 * tree_n_levels_from_nodes(n_nodes) + 2, dtype=np.intp)
+
+    parent = np.arange(m)
+    size = np.ones(m, dtype=np.intp)
+    stamp = np.full(m, -1, dtype=np.intp)
+    edges = np.empty((max(m - 1, 0), 3))
+    n_edges = 0
+    roots = np.empty(m, dtype=np.intp)
+    partner = np.full(m, -1, dtype=np.intp)
+    keys = np.empty(m, dtype=np.float64)
+    for k in range(m):
+        i = order[k]
+        row_i = row_of[i]
+        x = data[row_i]
+        n_roots = 0
+        if k > 0:
+            n_roots = _collect_roots(
+                data, idx_array, node_start, node_end, node_lo, node_hi,
+                node_is_leaf, x, k, added, added_count, uniform, rep, parent,
+                stamp, roots, stack, max_dist, alpha, p, r_reject,
+            )
+        if n_roots > 0:
+            partner[i] = _nearest_added(
+                data, idx_array, node_start, node_end, node_lo, node_hi,
+                node_is_leaf, row_i, added, added_count, max_dist, alpha, p,
+                r_reject, stack,
+            )
+            # largest component first, ties by root id (as the CSR sweep)
+            for q in range(n_roots):
+                keys[q] = -size[roots[q]] * (m + 1.0) + roots[q]
+            sel = np.argsort(keys[:n_roots])
+            w = centrality[i]
+            for q in range(n_roots):
+                r = roots[sel[q]]
+                ri = ds_find(parent, i)
+                edges[n_edges, 0] = i
+                edges[n_edges, 1] = r
+                edges[n_edges, 2] = w
+                n_edges += 1
+                if size[ri] < size[r]:
+                    parent[ri] = r
+                    size[r] += size[ri]
+                else:
+                    parent[r] = ri
+                    size[ri] += size[r]
+        # add i: update the nodes on its leaf-to-root path, bottom-up
+        added[row_i] = True
+        ri = ds_find(parent, i)
+        node = leaf_of_row(node_end, node_is_leaf, row_i)
+        while True:
+            if added_count[node] == 0:
+                uniform[node] = True
+                rep[node] = i
+            elif uniform[node]:
+                if ds_find(parent, rep[node]) != ri:
+                    uniform[node] = False
+            elif node_is_leaf[node]:
+                _remark_leaf(
+                    node, node_start, node_end, idx_array, added, uniform, rep,
+                    parent,
+                )
+            added_count[node] += 1
+            if not uniform[node] and not node_is_leaf[node]:
+                _remark_internal(node, added_count, uniform, rep, parent)
+            if node == 0:
+                break
+            node = (node - 1) // 2
+    return edges[:n_edges].copy(), m - n_edges, partner
+
+
+@njit(cache=NUMBA_CACHE)
+def full_graph_pairs(tree, max_dist, alpha, p):
+    """All edges ``i < j`` of the ``full`` graph (local ids), as two intp arrays.
+
+    Same edge test as :func:`full_graph_spanning_tree`; ``tree`` over the
+    cluster's points with original ids 0..m-1. Memory grows with the number
+    of edges: for the CSR reference path and for reporting the graph.
+    """
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    m = data.shape[0]
+    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
+    stack = np.empty(
+        2 * tree_n_levels_from_nodes(node_start.shape[0]) + 2, dtype=np.intp
+    )
+    capacity = max(16, 4 * m)
+    src = np.empty(capacity, dtype=np.intp)
+    dst = np.empty(capacity, dtype=np.intp)
+    count = 0
+    for row_i in range(m):
+        x = data[row_i]
+        i = idx_array[row_i]
+        stack[0] = 0
+        top = 1
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            if min_rdist_to_node(x, node_lo, node_hi, node, p) > r_reject:
+                continue
+            if not node_is_leaf[node]:
+                stack[top] = 2 * node + 2
+                stack[top + 1] = 2 * node + 1
+                top += 2
+                continue
+            for row in range(node_start[node], node_end[node]):
+                j = idx_array[row]
+                if j <= i:
+                    continue
+                r = rdist_to_row(x, data, row, p)
+                if r > r_reject or not within_bound(r, max_dist, alpha, p):
+                    continue
+                if count == capacity:
+                    capacity *= 2
+                    grown = np.empty(capacity, dtype=np.intp)
+                    grown[:count] = src[:count]
+                    src = grown
+                    grown = np.empty(capacity, dtype=np.intp)
+                    grown[:count] = dst[:count]
+                    dst = grown
+                src[count] = i
+                dst[count] = j
+                count += 1
+    return src[:count].copy(), dst[:count].copy()
