@@ -1,0 +1,207 @@
+"""The kd-tree sweep of the ``full`` graph against the materialised CSR path.
+
+Reference: the graph built by brute force in numpy (every pair, the reduced
+distance accumulated dimension by dimension in ``rdist``'s order, so the
+edge test ``d / alpha <= max_dist`` is decided on bit-identical values),
+then ``symmetric_csr`` + ``centrality_spanning_tree``. The sweep must give
+the same components, the same partners and the same linkage matrix.
+"""
+
+import numpy as np
+import pytest
+
+from flasc_cluster import FLASC
+from flasc_cluster._branches import detect
+from flasc_cluster._branches.graphs import csr_edge_distances, symmetric_csr
+from flasc_cluster._branches.linkage import centrality_spanning_tree
+from flasc_cluster._branches.sweep import full_graph_pairs, full_graph_spanning_tree
+from flasc_cluster._hdbscan.linkage import mst_to_linkage
+from flasc_cluster._hdbscan.space_tree import build_kdtree
+from flasc_cluster.datasets import make_branching_stars, make_flared_blobs
+
+
+def _brute_pairs(X, max_dist, alpha, p):
+    """Pairs ``i < j`` with ``d_ij / alpha <= max_dist`` (p in {1, 2, inf})."""
+    i, j = np.triu_indices(X.shape[0], 1)
+    r = np.zeros(i.shape[0])
+    for k in range(X.shape[1]):
+        t = X[i, k] - X[j, k]
+        if p == 2.0:
+            r += t * t
+        elif p == 1.0:
+            r += np.abs(t)
+        else:
+            r = np.maximum(r, np.abs(t))
+    d = np.sqrt(r) if p == 2.0 else r
+    keep = d / alpha <= max_dist
+    return i[keep].astype(np.intp), j[keep].astype(np.intp), d
+
+
+def _csr_reference(X, centrality, max_dist, alpha, p):
+    m = X.shape[0]
+    src, dst, _ = _brute_pairs(X, max_dist, alpha, p)
+    indptr, indices = symmetric_csr(src, dst, m)
+    edge_dist = csr_edge_distances(X, np.arange(m), indptr, indices, p)
+    return centrality_spanning_tree(indptr, indices, edge_dist, centrality)
+
+
+def _make_cluster(kind, seed):
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(50, 500))
+    if kind == "normal2":
+        X = rng.normal(size=(m, 2))
+    elif kind == "normal3":
+        X = rng.normal(size=(m, 3))
+    elif kind == "normal8":
+        X = rng.normal(size=(m, 8))
+    elif kind == "duplicates":
+        base = rng.normal(size=(m // 4 + 1, 3))
+        X = base[rng.integers(0, base.shape[0], m)]
+    elif kind == "grid2":
+        X = rng.integers(0, 8, size=(m, 2)).astype(np.float64)
+    elif kind == "grid3":
+        X = rng.integers(0, 4, size=(m, 3)).astype(np.float64)
+    else:
+        raise ValueError(kind)
+    return np.ascontiguousarray(X), rng
+
+
+CASES = [
+    (kind, p, alpha, seed)
+    for kind in ("normal2", "normal3", "normal8", "duplicates", "grid2", "grid3")
+    for p in (1.0, 2.0, np.inf)
+    for alpha, seed in ((1.0, 0), (1.0, 1), (0.7, 2), (1.3, 3))
+]
+
+
+@pytest.mark.parametrize("kind, p, alpha, seed", CASES)
+def test_sweep_matches_csr_path(kind, p, alpha, seed):
+    X, rng = _make_cluster(kind, seed)
+    m = X.shape[0]
+    centrality = 1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5)
+    if seed % 2:
+        centrality = np.round(centrality, 1)  # many centrality ties
+    _, _, dist = _brute_pairs(X, np.inf, alpha, p)
+    # bounds that hit pair distances exactly (ties at the bound), a generous
+    # one (few components) and a tight one (many components)
+    candidates = [dist[rng.integers(dist.shape[0])] / alpha for _ in range(2)]
+    candidates += [np.quantile(dist, 0.3) / alpha, np.quantile(dist, 0.01) / alpha]
+    for max_dist in candidates:
+        for leaf_size in (1, 5, 40):
+            tree = build_kdtree(X, leaf_size)
+            edges, n_comp, partner = full_graph_spanning_tree(
+                tree, centrality, float(max_dist), alpha, p
+            )
+            ref_edges, ref_comp, ref_partner = _csr_reference(
+                X, centrality, float(max_dist), alpha, p
+            )
+            assert n_comp == ref_comp
+            np.testing.assert_array_equal(partner, ref_partner)
+            np.testing.assert_array_equal(edges[:, [0, 2]], ref_edges[:, [0, 2]])
+            np.testing.assert_array_equal(
+                mst_to_linkage(edges, m, partner), mst_to_linkage(ref_edges, m, ref_partner)
+            )
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, np.inf])
+@pytest.mark.parametrize("kind", ["normal3", "grid3", "duplicates"])
+def test_full_graph_pairs_matches_brute_force(kind, p):
+    X, _ = _make_cluster(kind, 5)
+    _, _, dist = _brute_pairs(X, np.inf, 1.0, p)
+    for alpha in (1.0, 0.7):
+        max_dist = float(np.quantile(dist, 0.2)) / alpha
+        src, dst, _ = _brute_pairs(X, max_dist, alpha, p)
+        got_src, got_dst = full_graph_pairs(build_kdtree(X, 5), max_dist, alpha, p)
+        assert np.all(got_src < got_dst)
+        assert sorted(zip(got_src.tolist(), got_dst.tolist())) == sorted(
+            zip(src.tolist(), dst.tolist())
+        )
+
+
+def test_sweep_tiny():
+    # points 0..4 on a line; only neighbours at distance <= 1.5 are joined
+    X = np.array([[0.0], [1.0], [2.0], [5.0], [6.0]])
+    centrality = np.array([0.1, 0.5, 0.3, 0.2, 0.4])
+    edges, n_comp, partner = full_graph_spanning_tree(
+        build_kdtree(X, 1), centrality, 1.5, 1.0, 2.0
+    )
+    # order of addition: 0, 3, 2, 4, 1
+    np.testing.assert_array_equal(
+        edges, [[4.0, 3.0, 0.4], [1.0, 0.0, 0.5], [1.0, 2.0, 0.5]]
+    )
+    assert n_comp == 2
+    np.testing.assert_array_equal(partner, [-1, 0, -1, -1, 3])
+
+
+def test_sweep_singleton_and_zero_bound():
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    centrality = np.array([0.2, 0.1, 0.3])
+    edges, n_comp, partner = full_graph_spanning_tree(
+        build_kdtree(X, 40), centrality, 0.0, 1.0, 2.0
+    )
+    np.testing.assert_array_equal(edges, [[0.0, 1.0, 0.2]])
+    assert n_comp == 2
+    np.testing.assert_array_equal(partner, [1, -1, -1])
+    edges, n_comp, partner = full_graph_spanning_tree(
+        build_kdtree(X[:1], 40), centrality[:1], 1.0, 1.0, 2.0
+    )
+    assert edges.shape == (0, 3) and n_comp == 1
+    np.testing.assert_array_equal(partner, [-1])
+
+
+# ------------------------------------------------------------- end to end
+
+
+def _grid_data():
+    rng = np.random.default_rng(7)
+    arms = [
+        np.column_stack((np.arange(40), np.zeros(40))),
+        np.column_stack((np.zeros(40), np.arange(40))),
+        np.column_stack((np.arange(40), np.arange(40))),
+    ]
+    X = np.vstack(arms + [rng.integers(-2, 3, size=(200, 2))]).astype(np.float64)
+    return np.vstack((X, X[:60]))  # duplicates
+
+
+FIT_CASES = [
+    ("flared", dict(min_cluster_size=10)),
+    ("flared", dict(min_cluster_size=15, alpha=0.8, metric="manhattan")),
+    ("stars3", dict(min_cluster_size=15, metric="chebyshev")),
+    ("stars3", dict(min_cluster_size=15, metric="minkowski", p=3)),
+    ("grid", dict(min_cluster_size=8, allow_single_cluster=True)),
+    ("grid", dict(min_cluster_size=8, alpha=1.5, metric="chebyshev",
+                  allow_single_cluster=True)),
+]
+
+
+def _data(name):
+    if name == "flared":
+        return make_flared_blobs(2000, 2, random_state=0)[0]
+    if name == "stars3":
+        return make_branching_stars(1200, 3, random_state=2)[0]
+    return _grid_data()
+
+
+def _fit(monkeypatch, X, sweep, **params):
+    monkeypatch.setattr(detect, "_USE_FULL_SWEEP", sweep)
+    return FLASC(branch_detection_method="full", **params).fit(X)
+
+
+@pytest.mark.parametrize("name, params", FIT_CASES)
+def test_flasc_full_labels_unchanged(monkeypatch, name, params):
+    X = _data(name)
+    swept = _fit(monkeypatch, X, True, **params)
+    csr = _fit(monkeypatch, X, False, **params)
+    assert all(c.graph is None for c in swept._result.branches.clusters if c.points.size > 1)
+    for attr in (
+        "labels_", "probabilities_", "cluster_labels_", "branch_labels_",
+        "branch_probabilities_", "cluster_centralities_",
+    ):
+        np.testing.assert_array_equal(getattr(swept, attr), getattr(csr, attr), err_msg=attr)
+    for a, b in zip(swept.branch_linkage_trees_, csr.branch_linkage_trees_):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    # the lazily rebuilt graphs are the ones the CSR path materialised
+    for a, b in zip(swept.cluster_approximation_graphs_, csr.cluster_approximation_graphs_):
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
