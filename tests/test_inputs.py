@@ -168,3 +168,15 @@ def test_bad_override_labels(stars):
         FLASC().fit(stars, labels=np.full(stars.shape[0], 0.5))
     with pytest.raises(ValueError, match="only be given together"):
         FLASC().fit(stars, probabilities=np.ones(stars.shape[0]))
+
+
+def test_million_point_chain_has_no_recursion_limit():
+    """A 10^6-deep hierarchy (strictly growing gaps) fits without recursion."""
+    from flasc_cluster.datasets import make_chain
+
+    X = make_chain(1_000_000)
+    model = FLASC(
+        min_cluster_size=5, allow_single_cluster=True, branch_detection_method="core"
+    ).fit(X)
+    assert model.single_linkage_tree_.to_numpy().shape == (999_999, 4)
+    np.testing.assert_array_equal(model.cluster_labels_, 0)
