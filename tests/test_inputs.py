@@ -180,3 +180,17 @@ def test_million_point_chain_has_no_recursion_limit():
     ).fit(X)
     assert model.single_linkage_tree_.to_numpy().shape == (999_999, 4)
     np.testing.assert_array_equal(model.cluster_labels_, 0)
+
+
+def test_grid_search(stars):
+    from sklearn.model_selection import GridSearchCV
+
+    def n_labels(estimator, X, y=None):
+        labels = estimator.fit_predict(X)
+        return float(np.unique(labels[labels >= 0]).shape[0])
+
+    search = GridSearchCV(
+        FLASC(), {"min_cluster_size": [10, 40]}, scoring=n_labels, cv=[(np.arange(600), np.arange(600))]
+    ).fit(stars)
+    assert search.best_params_["min_cluster_size"] in (10, 40)
+    assert search.best_score_ >= 1

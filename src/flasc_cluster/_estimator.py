@@ -165,6 +165,10 @@ class FLASC(ClusterMixin, BaseEstimator):
 
     Notes
     -----
+    With ``metric="precomputed"`` there is no centroid: a point's centrality
+    is one over its largest mutual reachability to the other points of its
+    cluster, as in pyflasc.
+
     Minkowski metrics cost about O(n log n) time for the neighbour search
     and spanning tree; other metrics and ``"precomputed"`` cost O(n^2) time
     with O(n) extra memory. The ``"full"`` graph holds every in-cluster pair
