@@ -84,6 +84,24 @@ def test_agrees_with_pyflasc(name, loader, params, method):
             f"from the reference without a tie to explain it (ARI {ari:.4f})"
         )
         assert ari >= 0.99, f"{name} ({method}) {key}: ARI {ari:.4f}"
+    # clusters with the same members have the same centralities and
+    # membership probabilities
+    n_same = 0
+    for c, points in enumerate(ours.cluster_points_):
+        ref_ids = np.unique(ref["cluster_labels"][points])
+        if ref_ids.shape[0] != 1 or ref_ids[0] < 0:
+            continue
+        if not np.array_equal(np.flatnonzero(ref["cluster_labels"] == ref_ids[0]), points):
+            continue
+        n_same += 1
+        np.testing.assert_allclose(
+            ours.cluster_centralities_[points], ref["centralities"][points], rtol=1e-9
+        )
+        np.testing.assert_allclose(
+            ours.cluster_probabilities_[points], ref["cluster_probabilities"][points],
+            atol=1e-12,
+        )
+    assert n_same >= 1
 
 
 def test_reference_is_not_stable_under_row_order():
