@@ -194,3 +194,31 @@ def test_grid_search(stars):
     ).fit(stars)
     assert search.best_params_["min_cluster_size"] in (10, 40)
     assert search.best_score_ >= 1
+
+
+def test_repeated_fits_are_identical(stars):
+    a = FLASC(min_cluster_size=15).fit(stars)
+    b = FLASC(min_cluster_size=15).fit(stars)
+    _same(a, b)
+    np.testing.assert_array_equal(
+        a.minimum_spanning_tree_.to_numpy(), b.minimum_spanning_tree_.to_numpy()
+    )
+
+
+def test_cluster_without_branches_keeps_one_label():
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + [12, 0]])
+    model = FLASC(min_cluster_size=30).fit(X)
+    assert model.cluster_labels_.max() == 1
+    # round blobs: no cluster is split, combined labels equal cluster labels
+    np.testing.assert_array_equal(model.labels_, model.cluster_labels_)
+    assert all(len(p) <= 2 for p in model.branch_persistences_)
+    assert set(np.unique(model.branch_labels_[model.cluster_labels_ >= 0])) == {0}
+
+
+def test_all_noise():
+    X = np.arange(40, dtype=float).reshape(20, 2) ** 2  # spreading points
+    model = FLASC(min_cluster_size=5).fit(X)
+    np.testing.assert_array_equal(model.labels_, -1)
+    assert model.cluster_points_ == []
+    assert model.branch_persistences_ == []
