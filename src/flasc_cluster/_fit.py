@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from sklearn.neighbors import BallTree
 
 from ._branches.detect import detect_branches
 from ._hdbscan.flat import FlatClustering, extract_flat_clustering
@@ -162,10 +161,6 @@ def _empty_result(X, override_labels):
         0,
         BranchResult(empty_i, empty_f, empty_i, empty_f, empty_f, []),
     )
-
-
-def valid_ball_tree_metric(metric):
-    return callable(metric) or metric in BallTree.valid_metrics
 
 
 __all__ = ["FitResult", "ClusterPass", "FlatClustering", "fit_flasc", "numba_threads"]

@@ -27,21 +27,15 @@ MINKOWSKI_METRICS = {
 
 
 def _sorted_knn(dist, idx, k):
-    """Drop each row's own index (or its last entry), order by (dist, idx)."""
+    """Drop each row's own index (or, if absent, its last entry); keep k
+    neighbours ordered by (distance, index)."""
     n = dist.shape[0]
-    rows = np.arange(n)
-    self_mask = idx == rows[:, None]
-    has_self = self_mask.any(axis=1)
-    # rows without themselves (duplicates crowded them out): drop the last
-    self_mask[~has_self, -1] = True
-    first = self_mask.cumsum(axis=1) == 1
-    keep = ~(self_mask & first)
-    dist = dist[keep].reshape(n, -1)[:, :k]
-    idx = idx[keep].reshape(n, -1)[:, :k]
-    order = np.argsort(idx, axis=1, kind="stable")
-    idx = np.take_along_axis(idx, order, axis=1)
-    dist = np.take_along_axis(dist, order, axis=1)
-    order = np.argsort(dist, axis=1, kind="stable")
+    is_self = idx == np.arange(n)[:, None]
+    is_self[~is_self.any(axis=1), -1] = True
+    drop = is_self & (is_self.cumsum(axis=1) == 1)
+    dist = dist[~drop].reshape(n, -1)[:, :k]
+    idx = idx[~drop].reshape(n, -1)[:, :k]
+    order = np.lexsort((idx, dist), axis=-1)
     return (
         np.ascontiguousarray(np.take_along_axis(dist, order, axis=1)),
         np.ascontiguousarray(np.take_along_axis(idx, order, axis=1)),
