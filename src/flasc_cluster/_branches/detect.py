@@ -118,6 +118,9 @@ def detect_cluster_branches(
     max_dist = float(w_m.max()) if w_m.shape[0] else 0.0
     cluster_mst = np.column_stack((src_m, dst_m)).astype(np.intp)
     if method == "full" and space.kind == "kd_tree" and _USE_FULL_SWEEP:
+        # no materialised graph; the spanning-tree edges pass the sweep's edge
+        # test by themselves (Boruvka weighs them max(core_i, core_j, d/alpha)
+        # with the same expression), so this is the CSR path's graph
         tree_edges, n_components, partner = full_graph_spanning_tree(
             _cluster_kdtree(space, points), np.ascontiguousarray(centrality, np.float64),
             max_dist, float(alpha), space.p,
