@@ -1,12 +1,15 @@
 """FLASC: flare-sensitive clustering (HDBSCAN* with branch detection)."""
 
 from ._estimator import FLASC
+from .prediction import Prediction, approximate_predict
 from ._trees import ApproximationGraph, CondensedTree, MinimumSpanningTree, SingleLinkageTree
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FLASC",
+    "approximate_predict",
+    "Prediction",
     "CondensedTree",
     "SingleLinkageTree",
     "MinimumSpanningTree",

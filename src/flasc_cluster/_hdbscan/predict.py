@@ -1,0 +1,101 @@
+"""Cluster assignment of new points in a fitted condensed tree (kernel module)."""
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import NUMBA_CACHE
+
+
+@njit(cache=NUMBA_CACHE)
+def tree_lookup(parent, child, lambda_val, child_size, is_selected, root, n_points):
+    """Arrays the prediction needs, from a condensed tree.
+
+    Returns ``(row_parent, row_lambda)`` per point (-1/0 if absent) and, per
+    cluster id ``root + c``: ``node_parent``, ``node_birth``, ``node_label``
+    (label of the nearest selected ancestor-or-self, -1 none) and
+    ``node_max_lambda`` (the largest exit density of that selected cluster).
+    """
+    n_clusters = is_selected.shape[0]
+    row_parent = np.full(n_points, -1, dtype=np.intp)
+    row_lambda = np.zeros(n_points)
+    node_parent = np.full(n_clusters, -1, dtype=np.intp)
+    node_birth = np.zeros(n_clusters)
+    own_max = np.zeros(n_clusters)
+    for r in range(parent.shape[0]):
+        p = parent[r] - root
+        if lambda_val[r] > own_max[p]:
+            own_max[p] = lambda_val[r]
+        if child[r] < root:
+            row_parent[child[r]] = p
+            row_lambda[child[r]] = lambda_val[r]
+        else:
+            node_parent[child[r] - root] = p
+            node_birth[child[r] - root] = lambda_val[r]
+    node_label = np.full(n_clusters, -1, dtype=np.intp)
+    node_max_lambda = np.zeros(n_clusters)
+    label = 0
+    for c in range(n_clusters):
+        if is_selected[c]:
+            node_label[c] = label
+            node_max_lambda[c] = own_max[c]
+            label += 1
+    for c in range(1, n_clusters):  # parents before children
+        if node_label[c] < 0 and node_label[node_parent[c]] >= 0:
+            node_label[c] = node_label[node_parent[c]]
+            node_max_lambda[c] = node_max_lambda[node_parent[c]]
+    return row_parent, row_lambda, node_parent, node_birth, node_label, node_max_lambda
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def assign_clusters(nearest, lam, row_parent, row_lambda, node_parent, node_birth,
+                    node_label, node_max_lambda):
+    """hdbscan's approximate prediction: join the nearest neighbour's cluster
+    if the new point arrives before it leaves, else climb to the cluster
+    that exists at the new point's density. Returns (labels, probabilities)."""
+    q = nearest.shape[0]
+    labels = np.full(q, -1, dtype=np.intp)
+    probs = np.zeros(q)
+    for i in prange(q):
+        j = nearest[i]
+        c = row_parent[j]
+        lam_i = lam[i]
+        if row_lambda[j] <= lam_i:
+            lam_i = row_lambda[j]
+        else:
+            while c > 0 and node_birth[c] >= lam_i:
+                c = node_parent[c]
+        label = node_label[c]
+        labels[i] = label
+        if label >= 0:
+            m = node_max_lambda[c]
+            if m > 0.0 and np.isfinite(m):
+                probs[i] = min(m, lam_i) / m
+            else:
+                probs[i] = 1.0
+    return labels, probs
+
+
+@njit(cache=NUMBA_CACHE)
+def nearest_by_reachability(dist, idx, core, min_samples, alpha):
+    """Per query row: the neighbour of smallest mutual reachability.
+
+    ``dist``/``idx`` (q, K) sorted neighbour lists; the query's core
+    distance is its ``min_samples``-th neighbour distance. Ties go to the
+    smaller distance, then index. Returns ``(nearest, reachability, order)``
+    where ``order`` (q, K) lists the neighbours by that key.
+    """
+    q, K = dist.shape
+    nearest = np.empty(q, dtype=np.intp)
+    reach = np.empty(q)
+    order = np.empty((q, K), dtype=np.intp)
+    mr = np.empty(K)
+    for i in range(q):
+        core_q = dist[i, min(min_samples, K) - 1]
+        for t in range(K):
+            mr[t] = max(core_q, core[idx[i, t]], dist[i, t] / alpha)
+        # neighbours are sorted by (dist, idx): a stable sort on mr keeps that
+        o = np.argsort(mr, kind="mergesort")
+        order[i] = o
+        nearest[i] = idx[i, o[0]]
+        reach[i] = mr[o[0]]
+    return nearest, reach, order

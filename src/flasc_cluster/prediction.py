@@ -1,0 +1,194 @@
+"""Prediction for new points with a fitted :class:`~flasc_cluster.FLASC`."""
+
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._hdbscan.predict import assign_clusters, nearest_by_reachability, tree_lookup
+
+__all__ = ["Prediction", "approximate_predict"]
+
+
+class Prediction(NamedTuple):
+    """Labels and membership strengths of predicted points (as in ``fit``)."""
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+    cluster_labels: np.ndarray
+    cluster_probabilities: np.ndarray
+    branch_labels: np.ndarray
+    branch_probabilities: np.ndarray
+
+
+def _neighbours(model, result, Q, k):
+    space = result.space
+    n_train = result.cluster.core_distances.shape[0]
+    k = min(k, n_train)
+    if space.kind == "kd_tree":
+        from ._hdbscan.query import knn_query_points
+
+        return knn_query_points(space.tree, Q, k, space.p)
+    if space.kind == "ball_tree":
+        dist, idx = space.tree.query(Q, k=k)
+        order = np.lexsort((idx, dist), axis=-1)
+        return (np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1))
+    # precomputed: Q holds distances to the training rows
+    idx = np.argsort(Q, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(Q, idx, 1), idx
+
+
+def approximate_predict(model, points):
+    """Predict cluster and branch labels of new points.
+
+    A new point joins the cluster of its nearest training point in mutual
+    reachability (using its own core distance among the training points),
+    unless it would only connect at a density where that cluster does not
+    exist yet, as in hdbscan's ``approximate_predict``; within a cluster
+    split into branches it takes the branch of its nearest training point
+    of that cluster. All selection parameters of the fit are honoured
+    because the prediction walks the same, already selected, condensed
+    tree. A point identical to a training point takes that point's labels
+    and probabilities, so predicting the training data reproduces the fit.
+
+    Parameters
+    ----------
+    model : FLASC
+        A fitted estimator (not fitted with user-given ``labels``).
+    points : array-like of shape (n_points, n_features)
+        New points; with ``metric="precomputed"`` their distances to the
+        training rows, shape (n_points, n_training_rows).
+
+    Returns
+    -------
+    prediction : Prediction
+        Named tuple ``(labels, probabilities, cluster_labels,
+        cluster_probabilities, branch_labels, branch_probabilities)``, each
+        of shape (n_points,). Rows with NaN or infinite values get labels
+        -3 / -2 and probability 0.
+
+    Examples
+    --------
+    >>> from flasc_cluster import FLASC
+    >>> from flasc_cluster.datasets import make_branching_stars
+    >>> from flasc_cluster.prediction import approximate_predict
+    >>> X, _ = make_branching_stars(n_samples=600, random_state=0)
+    >>> model = FLASC(min_cluster_size=20).fit(X)
+    >>> pred = approximate_predict(model, X[:5])
+    >>> bool((pred.labels == model.labels_[:5]).all())
+    True
+    """
+    check_is_fitted(model, "labels_")
+    if model._overridden:
+        raise ValueError(
+            "approximate_predict needs the cluster hierarchy; this model was fitted "
+            "with user-given labels."
+        )
+    result = model._result
+    Q = check_array(points, ensure_all_finite=False, dtype=np.float64, ensure_2d=False)
+    if Q.ndim == 1:
+        Q = Q.reshape(1, -1)
+    n_cols = result.cluster.core_distances.shape[0] if model.metric == "precomputed" else model.n_features_in_
+    if Q.shape[1] != n_cols:
+        raise ValueError(
+            f"points must have {n_cols} columns (as the fitted data); got {Q.shape[1]}."
+        )
+    nq = Q.shape[0]
+    out_labels = np.full(nq, -1, dtype=np.intp)
+    nan_rows = np.isnan(Q).any(axis=1)
+    bad = nan_rows | np.isinf(Q).any(axis=1)
+    out_labels[nan_rows] = -3
+    out_labels[bad & ~nan_rows] = -2
+    labels = out_labels.copy()
+    cluster_labels = out_labels.copy()
+    branch_labels = out_labels.copy()
+    probabilities = np.zeros(nq)
+    cluster_probs = np.zeros(nq)
+    branch_probs = np.zeros(nq)
+    flat = result.cluster.flat
+    good = np.flatnonzero(~bad)
+    if good.shape[0] == 0 or flat.selected_ids.shape[0] == 0 or flat.condensed_tree.parent.shape[0] == 0:
+        return Prediction(labels, probabilities, cluster_labels, cluster_probs, branch_labels, branch_probs)
+
+    core = result.cluster.core_distances
+    min_samples = model._min_samples
+    dist, idx = _neighbours(model, result, np.ascontiguousarray(Q[good]), 2 * min_samples)
+    nearest, reach, order = nearest_by_reachability(
+        dist, idx.astype(np.intp), core, min_samples, float(model.alpha)
+    )
+    with np.errstate(divide="ignore"):
+        lam = np.where(reach > 0.0, 1.0 / reach, np.finfo(np.float64).max)
+
+    tree = flat.condensed_tree
+    root = core.shape[0]
+    n_nodes = int(tree.parent.max()) - root + 1
+    is_selected = np.zeros(n_nodes, dtype=bool)
+    is_selected[flat.selected_ids - root] = True
+    lookup = tree_lookup(*tree, is_selected, root, root)
+    c_lab, c_prob = assign_clusters(nearest, lam, *lookup)
+    single_root = flat.selected_ids.shape[0] == 1 and flat.selected_ids[0] == root
+    if single_root and model.allow_single_cluster:
+        # FLASC's single cluster holds every point (up to epsilon)
+        c_lab[:] = 0
+        c_prob[:] = 1.0
+        eps = float(model.cluster_selection_epsilon)
+        if eps > 0.0:
+            far = lam < 1.0 / eps
+            c_lab[far] = -1
+            c_prob[far] = 0.0
+
+    # branches: copy from the nearest training point of the predicted cluster
+    train_cluster = result.cluster_labels
+    fit_labels = result.branches.labels
+    fit_blabels = result.branches.branch_labels
+    fit_bprobs = result.branches.branch_probabilities
+    space = result.space
+    n_clusters = len(result.branches.clusters)
+    split = np.array(
+        [np.unique(fit_labels[c.points]).shape[0] > 1 for c in result.branches.clusters], dtype=bool
+    )
+    # a point identical to a training point takes that point's cluster
+    exact = dist[:, 0] == 0.0
+    twin = idx[exact, 0]
+    c_lab[exact] = train_cluster[twin]
+    c_prob[exact] = result.cluster_probabilities[twin]
+    clustered = np.flatnonzero(c_lab >= 0)
+    same = train_cluster[idx[clustered]] == c_lab[clustered, None]
+    j = np.full(good.shape[0], -1, dtype=np.intp)
+    j[clustered] = idx[clustered, np.argmax(same, axis=1)]
+    for t in clustered[~same.any(axis=1)]:
+        # no neighbour of the predicted cluster nearby: nearest member
+        members = result.branches.clusters[c_lab[t]].points
+        if space.kind == "precomputed":
+            d = Q[good[t], members]
+        else:
+            d = _dist_to(space, Q[good[t]], members)
+        j[t] = members[np.argmin(d)]
+    g_lab = np.full(good.shape[0], -1, dtype=np.intp)
+    g_blab = np.full(good.shape[0], -1, dtype=np.intp)
+    g_bprob = np.zeros(good.shape[0])
+    g_prob = np.zeros(good.shape[0])
+    jc = j[clustered]
+    g_lab[clustered] = fit_labels[jc]
+    g_blab[clustered] = fit_blabels[jc]
+    g_bprob[clustered] = fit_bprobs[jc]
+    is_split = split[c_lab[clustered]] if n_clusters else np.zeros(0, bool)
+    g_prob[clustered] = np.where(
+        is_split, (c_prob[clustered] + fit_bprobs[jc]) / 2.0, c_prob[clustered]
+    )
+    labels[good] = g_lab
+    probabilities[good] = g_prob
+    cluster_labels[good] = c_lab
+    cluster_probs[good] = c_prob
+    branch_labels[good] = g_blab
+    branch_probs[good] = g_bprob
+    return Prediction(labels, probabilities, cluster_labels, cluster_probs, branch_labels, branch_probs)
+
+
+def _dist_to(space, x, members):
+    X = space.X[members]
+    if space.kind == "kd_tree":
+        from ._hdbscan.space import _minkowski_norm
+
+        return _minkowski_norm(np.abs(X - x), space.p)
+    return space.dist.pairwise(x[None], X)[0]
