@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._branches.detect import approximation_graph
 from ._fit import fit_flasc, numba_threads
+from ._hdbscan.exemplars import glosh_scores, leaf_exemplars
 from ._trees import (
     ApproximationGraph,
     CondensedTree,
@@ -47,6 +48,14 @@ def _check_float_range(data):
             f"X spans at most {spread:.3g} per feature: squared distances underflow "
             f"float64. Rescale X (e.g. with sklearn.preprocessing.StandardScaler)."
         )
+
+
+def _exemplar_lists(flat, rows, n_points):
+    tree = flat.condensed_tree
+    if tree.parent.shape[0] == 0 or flat.selected_ids.shape[0] == 0:
+        return [np.empty(0, dtype=np.intp) for _ in flat.selected_ids]
+    indptr, points = leaf_exemplars(tree.parent, tree.child, tree.lambda_val, flat.selected_ids, n_points)
+    return [rows[points[indptr[k]:indptr[k + 1]]] for k in range(flat.selected_ids.shape[0])]
 
 
 class FLASC(ClusterMixin, BaseEstimator):
@@ -513,6 +522,121 @@ class FLASC(ClusterMixin, BaseEstimator):
             g[:, 0] = index[g[:, 0].astype(np.intp)]
             g[:, 1] = index[g[:, 1].astype(np.intp)]
             out.append(ApproximationGraph(g))
+        return out
+
+    # ---------------------------------------------------- points of interest
+    @property
+    def outlier_scores_(self):
+        """GLOSH outlier scores of the cluster pass, ndarray of shape (n_samples,).
+
+        In [0, 1], larger is more outlying; never NaN (duplicates score 0,
+        rows with NaN or infinite values score 1).
+        """
+        self._check_cluster_pass("outlier_scores_")
+        tree = self._result.cluster.flat.condensed_tree
+        n = self._finite_index.shape[0]
+        out = np.ones(self.labels_.shape[0])
+        if tree.parent.shape[0]:
+            out[self._finite_index] = glosh_scores(tree.parent, tree.child, tree.lambda_val, n, n)
+        else:
+            out[self._finite_index] = 0.0
+        return out
+
+    @property
+    def cluster_exemplars_(self):
+        """Per cluster, row indices of its exemplars: the points that stay
+        longest in the leaf clusters of its condensed subtree."""
+        self._check_cluster_pass("cluster_exemplars_")
+        flat = self._result.cluster.flat
+        return _exemplar_lists(flat, self._finite_index, self._finite_index.shape[0])
+
+    @property
+    def branch_exemplars_(self):
+        """Per cluster, a list with the exemplar row indices of each branch
+        (an empty list where no branch pass ran)."""
+        check_is_fitted(self, "labels_")
+        out = []
+        for c in self._result.branches.clusters:
+            if c.flat is None:
+                out.append([])
+            else:
+                rows = self._finite_index[c.points]
+                out.append(_exemplar_lists(c.flat, rows, c.points.shape[0]))
+        return out
+
+    def weighted_centroid(self, label_id, data=None):
+        """Centroid of the points with ``labels_ == label_id``, weighted by
+        ``probabilities_``.
+
+        Parameters
+        ----------
+        label_id : int
+            A label of ``labels_`` (not noise).
+        data : ndarray of shape (n_samples, n_features), default=None
+            The data to average; default the fitted data (required with
+            ``metric="precomputed"``).
+
+        Returns
+        -------
+        centroid : ndarray of shape (n_features,)
+        """
+        rows, weights = self._label_rows(label_id)
+        X = self._data_for(data, "weighted_centroid")
+        return np.average(X[rows], weights=weights, axis=0)
+
+    def weighted_medoid(self, label_id, data=None):
+        """The point of ``label_id`` with the smallest probability-weighted
+        sum of distances to the label's other points.
+
+        Parameters
+        ----------
+        label_id : int
+        data : ndarray, default=None
+            As in :meth:`weighted_centroid`; with ``metric="precomputed"``
+            the fitted distance matrix is used.
+
+        Returns
+        -------
+        medoid : ndarray of shape (n_features,), or int
+            The medoid's coordinates; its row index with ``metric="precomputed"``.
+        """
+        rows, weights = self._label_rows(label_id)
+        space = self._result.space
+        if self.metric == "precomputed" and data is None:
+            D = space.D[np.ix_(self._local_rows(rows), self._local_rows(rows))]
+            return int(rows[np.argmin(D @ weights)])
+        X = self._data_for(data, "weighted_medoid")
+        from sklearn.metrics import pairwise_distances_chunked
+
+        metric = "minkowski" if space is None or space.kind == "kd_tree" else self.metric
+        kwargs = {"p": space.p} if space is not None and space.kind == "kd_tree" else dict(self.metric_params or {})
+        sums = np.concatenate([
+            chunk @ weights
+            for chunk in pairwise_distances_chunked(X[rows], metric=metric, **kwargs)
+        ])
+        return X[rows[np.argmin(sums)]]
+
+    def _label_rows(self, label_id):
+        check_is_fitted(self, "labels_")
+        if label_id < 0 or label_id not in set(np.unique(self.labels_).tolist()):
+            raise ValueError(f"label_id must be one of the labels in labels_ (>= 0); got {label_id}.")
+        rows = np.flatnonzero(self.labels_ == label_id)
+        return rows, self.probabilities_[rows]
+
+    def _local_rows(self, rows):
+        return np.searchsorted(self._finite_index, rows)
+
+    def _data_for(self, data, name):
+        if data is not None:
+            data = np.asarray(data, dtype=np.float64)
+            if data.shape[0] != self.labels_.shape[0]:
+                raise ValueError(f"data must have one row per fitted sample ({self.labels_.shape[0]}).")
+            return data
+        space = self._result.space
+        if space is None or space.kind == "precomputed":
+            raise ValueError(f"{name} needs data= when the model was fitted on distances.")
+        out = np.full((self.labels_.shape[0], space.X.shape[1]), np.nan)
+        out[self._finite_index] = space.X
         return out
 
     def __sklearn_tags__(self):
