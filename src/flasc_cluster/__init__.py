@@ -1,6 +1,7 @@
 """FLASC: flare-sensitive clustering (HDBSCAN* with branch detection)."""
 
 from ._estimator import FLASC
+from .plots import label_palette, plot_labels
 from .prediction import Prediction, approximate_predict
 from ._trees import ApproximationGraph, CondensedTree, MinimumSpanningTree, SingleLinkageTree
 
@@ -10,6 +11,8 @@ __all__ = [
     "FLASC",
     "approximate_predict",
     "Prediction",
+    "plot_labels",
+    "label_palette",
     "CondensedTree",
     "SingleLinkageTree",
     "MinimumSpanningTree",
