@@ -74,3 +74,47 @@ def test_weighted_centroid_and_medoid(flared_fit):
         pre.weighted_centroid(plabel)
     with pytest.raises(ValueError, match="label_id"):
         model.weighted_centroid(-1)
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_relative_validity_matches_pyflasc(method):
+    pytest.importorskip("flasc")
+    import warnings
+
+    from flasc import FLASC as Reference
+
+    X = load_flared()
+    params = dict(min_cluster_size=20, min_samples=5, branch_detection_method=method)
+    ours = FLASC(**params).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = Reference(approx_min_span_tree=False, **params).fit(X)
+        expected = ref.relative_validity_
+    from flasc_cluster._validity import relative_validity
+
+    # the formula, on the reference's own labels and spanning tree: exact
+    assert relative_validity(ref.labels_, ref._min_spanning_tree) == pytest.approx(
+        expected, rel=1e-12
+    )
+    # ours: labels differ from the reference only at tie-decided points,
+    # which can move the between-cluster minimum a little
+    got = ours.relative_validity_
+    assert -1 <= got <= 1
+    assert got == pytest.approx(expected, abs=0.02)
+
+
+def test_relative_validity_scorer_in_grid_search():
+    from sklearn.model_selection import GridSearchCV
+
+    from flasc_cluster import relative_validity_score
+
+    X = load_flared()
+    n = X.shape[0]
+    search = GridSearchCV(
+        FLASC(min_samples=5), {"min_cluster_size": [10, 20, 40]},
+        scoring=relative_validity_score, cv=[(np.arange(n), np.arange(n))],
+    ).fit(X)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores))
+    best = FLASC(min_samples=5, min_cluster_size=search.best_params_["min_cluster_size"]).fit(X)
+    assert best.relative_validity_ == pytest.approx(scores.max())

@@ -1,6 +1,7 @@
 """FLASC: flare-sensitive clustering (HDBSCAN* with branch detection)."""
 
 from ._estimator import FLASC
+from ._validity import relative_validity_score
 from .plots import label_palette, plot_labels
 from .prediction import Prediction, approximate_predict
 from ._trees import ApproximationGraph, CondensedTree, MinimumSpanningTree, SingleLinkageTree
@@ -11,6 +12,7 @@ __all__ = [
     "FLASC",
     "approximate_predict",
     "Prediction",
+    "relative_validity_score",
     "plot_labels",
     "label_palette",
     "CondensedTree",

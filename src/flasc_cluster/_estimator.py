@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._branches.detect import approximation_graph
 from ._fit import fit_flasc, numba_threads
+from ._validity import relative_validity
 from ._hdbscan.exemplars import glosh_scores, leaf_exemplars
 from ._trees import (
     ApproximationGraph,
@@ -563,6 +564,17 @@ class FLASC(ClusterMixin, BaseEstimator):
                 rows = self._finite_index[c.points]
                 out.append(_exemplar_lists(c.flat, rows, c.points.shape[0]))
         return out
+
+    @property
+    def relative_validity_(self):
+        """hdbscan's fast DBCV approximation for ``labels_`` (branches count as
+        clusters), computed on the mutual-reachability spanning tree; higher is
+        better. Use :func:`flasc_cluster.relative_validity_score` in
+        ``GridSearchCV``."""
+        self._check_cluster_pass("relative_validity_")
+        return relative_validity(
+            self.labels_[self._finite_index], self._result.cluster.min_spanning_tree
+        )
 
     def weighted_centroid(self, label_id, data=None):
         """Centroid of the points with ``labels_ == label_id``, weighted by

@@ -410,6 +410,17 @@ def boruvka_mst(tree, core_distances, alpha, p):
             c = node_comp[2 * node + 1]
             node_comp[node] = c if c == node_comp[2 * node + 2] else -1
 
+        if n_edges == 0:
+            # first round (all singletons): a point's edges all weigh at
+            # least its core distance, so a search with that bound (a range
+            # query of about min_samples points) is exact when it succeeds
+            for row in range(n):
+                rows[row] = row
+            _phase2_search(
+                tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
+                rows, n, core, cand_w, cand_j, cand_exact,
+            )
+
         # 2. phase 1: still-valid exact bests, else own-leaf candidates
         _phase1_candidates(
             tree, comp, core, leaf_of, node_comp, alpha, p, cand_w, cand_j,
