@@ -6,10 +6,11 @@ import pytest
 
 import flasc_cluster._estimator
 import flasc_cluster.datasets
+import flasc_cluster.membership
 import flasc_cluster.prediction
 
 
-@pytest.mark.parametrize("module", [flasc_cluster._estimator, flasc_cluster.datasets, flasc_cluster.prediction])
+@pytest.mark.parametrize("module", [flasc_cluster._estimator, flasc_cluster.datasets, flasc_cluster.prediction, flasc_cluster.membership])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

@@ -223,6 +223,19 @@ def detect_branches(
     )
 
 
+def local_graph_csr(space, cluster, alpha):
+    """A cluster's approximation graph as CSR over local ids (rebuilt if lazy)."""
+    m = cluster.points.shape[0]
+    graph = cluster.graph
+    if graph is None:
+        src, dst = _full_graph_edges(
+            space, cluster.points, cluster.max_dist, alpha,
+            cluster.cluster_mst[:, 0], cluster.cluster_mst[:, 1],
+        )
+        return symmetric_csr(src, dst, m)
+    return symmetric_csr(graph[:, 0].copy(), graph[:, 1].copy(), m)
+
+
 def approximation_graph(space, cluster, core_distances, alpha):
     """A cluster's graph as float64 rows ``[i, j, centrality, reachability]``.
 
