@@ -359,8 +359,15 @@ class FLASC(ClusterMixin, BaseEstimator):
         self._min_samples = int(min_samples)
         self._min_branch_size = int(min_branch_size)
 
+        result = self._run(
+            data, override=override, probabilities=probabilities_in, n_override=n_override
+        )
+        self._store(result, finite, X if not precomputed else None, n_all, labels is not None)
+        return self
+
+    def _run(self, data, *, override=None, probabilities=None, n_override=0, previous=None):
         with numba_threads(resolve_n_jobs(self.n_jobs)):
-            result = fit_flasc(
+            return fit_flasc(
                 data,
                 metric=self.metric,
                 p=float(self.p),
@@ -384,22 +391,96 @@ class FLASC(ClusterMixin, BaseEstimator):
                 max_branch_size=int(self.max_branch_size),
                 label_sides_as_branches=bool(self.label_sides_as_branches),
                 override_labels=override,
-                override_probabilities=probabilities_in,
+                override_probabilities=probabilities,
                 n_override_clusters=n_override,
+                previous=previous,
             )
-        self._store(result, finite, X if not precomputed else None, n_all, labels is not None)
+
+    _RESELECTABLE = frozenset({
+        "min_cluster_size", "cluster_selection_method", "allow_single_cluster",
+        "cluster_selection_epsilon", "cluster_selection_persistence", "max_cluster_size",
+        "min_branch_size", "branch_selection_method", "allow_single_branch",
+        "branch_selection_epsilon", "branch_selection_persistence", "max_branch_size",
+        "label_sides_as_branches",
+    })
+
+    def reselect(self, **params):
+        """Change selection parameters of a fitted model without refitting.
+
+        The labels equal those of a fresh fit with the new parameters. The
+        neighbour search, spanning tree and hierarchy are reused, and so is
+        the branch hierarchy of every cluster that keeps its points; only
+        the selections run again. With ``min_samples=None``, changing
+        ``min_cluster_size`` changes the core distances, so that case
+        recomputes everything.
+
+        Parameters
+        ----------
+        **params
+            Any of ``min_cluster_size``, ``cluster_selection_method``,
+            ``allow_single_cluster``, ``cluster_selection_epsilon``,
+            ``cluster_selection_persistence``, ``max_cluster_size``,
+            ``min_branch_size``, ``branch_selection_method``,
+            ``allow_single_branch``, ``branch_selection_epsilon``,
+            ``branch_selection_persistence``, ``max_branch_size``,
+            ``label_sides_as_branches``.
+
+        Returns
+        -------
+        self : FLASC
+            The estimator, with the new parameters and fitted attributes.
+
+        Examples
+        --------
+        >>> from flasc_cluster import FLASC
+        >>> from flasc_cluster.datasets import make_branching_stars
+        >>> X, _ = make_branching_stars(n_samples=600, random_state=0)
+        >>> model = FLASC(min_cluster_size=20, min_samples=5).fit(X)
+        >>> fresh = FLASC(min_cluster_size=40, min_samples=5).fit(X)
+        >>> bool((model.reselect(min_cluster_size=40).labels_ == fresh.labels_).all())
+        True
+        """
+        check_is_fitted(self, "labels_")
+        if self._overridden:
+            raise ValueError("reselect needs the cluster hierarchy; refit instead (labels were given).")
+        unknown = set(params) - self._RESELECTABLE
+        if unknown:
+            raise ValueError(
+                f"reselect cannot change {sorted(unknown)}; allowed: {sorted(self._RESELECTABLE)}."
+            )
+        old = self.get_params()
+        self.set_params(**params)
+        try:
+            self._validate_params()
+        except (ValueError, TypeError):
+            self.set_params(**{k: old[k] for k in params})
+            raise
+        min_samples = self.min_cluster_size if self.min_samples is None else self.min_samples
+        previous = self._result if min_samples == self._min_samples else None
+        self._min_samples = int(min_samples)
+        self._min_branch_size = int(
+            self.min_cluster_size if self.min_branch_size is None else self.min_branch_size
+        )
+        space = self._result.space
+        data = space.D if space.kind == "precomputed" else space.X
+        result = self._run(data, previous=previous)
+        self._store(result, self._finite, None, self._n_all, False, special=self._special)
         return self
 
-    def _store(self, result, finite, X, n_all, overridden):
+    def _store(self, result, finite, X, n_all, overridden, special=None):
         index = np.flatnonzero(finite)
         self._finite_index = index
         self._result = result
         self._overridden = overridden
-        special = np.full(n_all, -1, dtype=np.intp)
-        if X is not None and not finite.all():
-            nan_rows = np.isnan(X).any(axis=1)
-            special[nan_rows] = OUTLIER_ENCODING["missing"]
-            special[~finite & ~nan_rows] = OUTLIER_ENCODING["infinite"]
+        if special is None:
+            special = np.full(n_all, -1, dtype=np.intp)
+            if X is not None and not finite.all():
+                nan_rows = np.isnan(X).any(axis=1)
+                special[nan_rows] = OUTLIER_ENCODING["missing"]
+                special[~finite & ~nan_rows] = OUTLIER_ENCODING["infinite"]
+        self._special = special
+        self._finite = finite
+        self._n_all = n_all
 
         def labels_full(values):
             out = special.copy()

@@ -71,28 +71,42 @@ def fit_flasc(
     min_branch_size, branch_detection_method, branch_selection_method,
     allow_single_branch, branch_selection_epsilon, branch_selection_persistence,
     max_branch_size, label_sides_as_branches, override_labels=None,
-    override_probabilities=None, n_override_clusters=0,
+    override_probabilities=None, n_override_clusters=0, previous=None,
 ):
-    """Both FLASC passes over finite, validated data ``X`` (float64, C)."""
+    """Both FLASC passes over finite, validated data ``X`` (float64, C).
+
+    ``previous``: a FitResult of the same data, metric, ``min_samples``,
+    ``alpha`` and graph method; its neighbours, spanning tree, hierarchy and
+    per-cluster branch hierarchies are reused (re-selection).
+    """
     n = X.shape[0]
     if n == 0:
         return _empty_result(X, override_labels)
-    space = make_space(
-        X, metric=metric, p=p, metric_params=metric_params, algorithm=algorithm,
-        leaf_size=leaf_size,
-    )
-    k = max(min(min_samples, n - 1), 1)
-    if n > 1:
-        knn_dist, neighbors = space.knn(k)
-        core = np.ascontiguousarray(knn_dist[:, k - 1])
+    if previous is not None:
+        space = previous.space
+        core = previous.cluster.core_distances
+        neighbors = previous.cluster.neighbors
     else:
-        neighbors = np.empty((n, 0), dtype=np.intp)
-        core = np.zeros(n)
+        space = make_space(
+            X, metric=metric, p=p, metric_params=metric_params, algorithm=algorithm,
+            leaf_size=leaf_size,
+        )
+        k = max(min(min_samples, n - 1), 1)
+        if n > 1:
+            knn_dist, neighbors = space.knn(k)
+            core = np.ascontiguousarray(knn_dist[:, k - 1])
+        else:
+            neighbors = np.empty((n, 0), dtype=np.intp)
+            core = np.zeros(n)
 
     if override_labels is None:
-        mst = space.mst(core, alpha) if n > 1 else np.empty((0, 3))
-        partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
-        linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
+        if previous is not None:
+            mst = previous.cluster.min_spanning_tree
+            linkage = previous.cluster.linkage
+        else:
+            mst = space.mst(core, alpha) if n > 1 else np.empty((0, 3))
+            partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
+            linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
         flat = extract_flat_clustering(
             linkage,
             min_cluster_size=min_cluster_size,
@@ -130,6 +144,7 @@ def fit_flasc(
             max_cluster_size=max_branch_size,
         ),
         label_sides_as_branches=label_sides_as_branches,
+        previous=previous,
     )
     return FitResult(
         space,

@@ -41,6 +41,8 @@ class ClusterBranches(NamedTuple):
 
 
 class BranchResult(NamedTuple):
+    """Combined labelling of the branch pass (arrays over the fitted rows)."""
+
     labels: np.ndarray
     probabilities: np.ndarray
     branch_labels: np.ndarray
@@ -158,11 +160,25 @@ def _component_labels(edges, m):
     return connected_components(g, directed=False)[1].astype(np.intp)
 
 
+def _reuse_key(points, probabilities):
+    return points.tobytes() + probabilities[points].tobytes()
+
+
 def detect_branches(
     space, *, cluster_labels, cluster_probabilities, n_clusters, core_distances,
     neighbors, global_mst, alpha, method, selection, label_sides_as_branches,
+    previous=None,
 ):
-    """Branch pass over every cluster and FLASC's combined labelling."""
+    """Branch pass over every cluster and FLASC's combined labelling.
+
+    ``previous``: an earlier FitResult with the same graph method; a cluster with the same points and probabilities reuses its
+    centrality hierarchy and only runs the selection again.
+    """
+    reuse = {}
+    if previous is not None:
+        for old in previous.branches.clusters:
+            if old.linkage is not None:
+                reuse[_reuse_key(old.points, previous.cluster_probabilities)] = old
     n = cluster_labels.shape[0]
     labels = np.full(n, -1, dtype=np.intp)
     probabilities = cluster_probabilities.astype(np.float64, copy=True)
@@ -176,7 +192,10 @@ def detect_branches(
     running = 0
     for c in range(n_clusters):
         points = np.sort(order[bounds[c]:bounds[c + 1]])
-        if points.shape[0] < 2:
+        old = reuse.get(_reuse_key(points, cluster_probabilities)) if reuse else None
+        if old is not None:
+            result = old._replace(flat=extract_flat_clustering(old.linkage, **selection))
+        elif points.shape[0] < 2:
             result = ClusterBranches(
                 points, np.full(points.shape[0], np.inf), np.empty((0, 2), np.intp),
                 np.empty((0, 3)), None, None, None,

@@ -1,0 +1,66 @@
+"""Re-selection on a fitted model equals a fresh fit."""
+
+import numpy as np
+import pytest
+
+from _reference import load_diabetes, load_flared, load_horse
+from flasc_cluster import FLASC
+from flasc_cluster.datasets import make_branching_stars
+
+CHANGES = [
+    dict(min_cluster_size=30),
+    dict(cluster_selection_method="leaf"),
+    dict(cluster_selection_epsilon=0.05),
+    dict(cluster_selection_persistence=2.0),
+    dict(max_cluster_size=300),
+    dict(min_branch_size=10),
+    dict(branch_selection_method="leaf"),
+    dict(branch_selection_persistence=0.05),
+    dict(label_sides_as_branches=True),
+    dict(allow_single_branch=True, max_branch_size=100),
+    dict(min_cluster_size=25, min_branch_size=8, branch_selection_epsilon=0.5),
+]
+
+SETS = {
+    "flared": (load_flared, dict(min_cluster_size=15, min_samples=5)),
+    "horse": (load_horse, dict(min_cluster_size=40, min_samples=10)),
+    "diabetes": (load_diabetes, dict(min_cluster_size=10, min_samples=5, allow_single_cluster=True)),
+    "stars": (lambda: make_branching_stars(1500, 3, random_state=2)[0], dict(min_cluster_size=15, min_samples=8)),
+}
+
+
+def _same(a, b):
+    for name in ("labels_", "probabilities_", "cluster_labels_", "cluster_probabilities_",
+                 "branch_labels_", "branch_probabilities_", "cluster_centralities_"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+@pytest.mark.parametrize("name", list(SETS))
+def test_reselect_equals_fresh_fit(name, method):
+    loader, base = SETS[name]
+    X = loader()
+    model = FLASC(branch_detection_method=method, **base).fit(X)
+    defaults = FLASC().get_params()
+    for change in CHANGES + [{}]:
+        params = dict(base, branch_detection_method=method, **change)
+        # every selection parameter: the base value, or this step's change
+        model.reselect(**{k: params.get(k, defaults[k]) for k in FLASC._RESELECTABLE})
+        _same(model, FLASC(**params).fit(X))
+
+
+def test_reselect_without_min_samples_recomputes():
+    X = load_flared()
+    model = FLASC(min_cluster_size=10).fit(X)
+    model.reselect(min_cluster_size=25)
+    _same(model, FLASC(min_cluster_size=25).fit(X))
+
+
+def test_reselect_rejects_other_parameters():
+    X = load_flared()
+    model = FLASC(min_cluster_size=10).fit(X)
+    with pytest.raises(ValueError, match="cannot change"):
+        model.reselect(min_samples=3)
+    with pytest.raises(ValueError, match="min_cluster_size"):
+        model.reselect(min_cluster_size=1)
+    assert model.min_cluster_size == 10
