@@ -6,11 +6,12 @@ import pytest
 
 import flasc_cluster._estimator
 import flasc_cluster.datasets
+import flasc_cluster._interop
 import flasc_cluster.membership
 import flasc_cluster.prediction
 
 
-@pytest.mark.parametrize("module", [flasc_cluster._estimator, flasc_cluster.datasets, flasc_cluster.prediction, flasc_cluster.membership])
+@pytest.mark.parametrize("module", [flasc_cluster._estimator, flasc_cluster.datasets, flasc_cluster.prediction, flasc_cluster.membership, flasc_cluster._interop])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

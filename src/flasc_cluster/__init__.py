@@ -1,6 +1,7 @@
 """FLASC: flare-sensitive clustering (HDBSCAN* with branch detection)."""
 
 from ._estimator import FLASC
+from ._interop import branches_from_clusterer
 from ._validity import relative_validity_score
 from .plots import label_palette, plot_labels
 from .prediction import Prediction, approximate_predict
@@ -13,6 +14,7 @@ __all__ = [
     "approximate_predict",
     "Prediction",
     "relative_validity_score",
+    "branches_from_clusterer",
     "plot_labels",
     "label_palette",
     "CondensedTree",
