@@ -81,6 +81,11 @@ def test_pickle_and_clone(reference_fit, stars):
         again.condensed_tree_.to_numpy(), reference_fit.condensed_tree_.to_numpy()
     )
     _same(clone(reference_fit).fit(stars), reference_fit)
+    from flasc_cluster import approximate_predict
+
+    probe = stars[::7] + 0.01
+    for a, b in zip(approximate_predict(again, probe), approximate_predict(reference_fit, probe)):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
