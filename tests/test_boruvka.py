@@ -179,3 +179,58 @@ def test_kernels_run_as_plain_python():
     np.testing.assert_array_equal(
         plain["m"], boruvka_mst(tree, d[:, 2].copy(), 1.0, 2.0)
     )
+
+
+def test_scan_leaf_pairs_equals_per_point_minimum():
+    from flasc_cluster._hdbscan.boruvka import scan_leaf_pairs
+
+    rng = np.random.default_rng(12)
+    for trial in range(20):
+        m = int(rng.integers(2, 30))
+        # a grid gives ties in distance; few components give ties in weight
+        data = rng.integers(0, 3, size=(m + 4, 2)).astype(np.float64)
+        idx_array = rng.permutation(m + 4).astype(np.intp)
+        comp = rng.integers(0, 3, size=m + 4).astype(np.intp)
+        core = rng.integers(0, 2, size=m + 4).astype(np.float64)
+        need = rng.random(m + 4) < 0.7
+        start, end = 2, 2 + m
+        alpha = 1.0 if trial % 2 else 0.7
+        cand_w = np.full(m + 4, -5.0)
+        cand_j = np.full(m + 4, -7, dtype=np.intp)
+        scan_leaf_pairs(
+            data, idx_array, comp, core, start, end, alpha, 2.0, need,
+            cand_w, cand_j,
+        )
+        for r in range(m + 4):
+            if not (start <= r < end and need[r]):
+                assert cand_w[r] == -5.0 and cand_j[r] == -7
+                continue
+            keys = []
+            for j in range(start, end):
+                if comp[j] != comp[r]:
+                    d = np.sqrt(((data[r] - data[j]) ** 2).sum())
+                    w = max(core[r], core[j], d / alpha)
+                    oi, oj = idx_array[r], idx_array[j]
+                    keys.append((w, min(oi, oj), max(oi, oj), j))
+            if not keys:
+                assert cand_j[r] == -1 and cand_w[r] == np.inf
+            else:
+                w, _, _, j = min(keys)
+                assert (cand_w[r], cand_j[r]) == (w, j)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.6, 1.3])
+def test_mst_equals_kruskal_many_rounds(alpha):
+    # clustered data over many small leaves: several Borůvka rounds with
+    # mixed and pure leaves, kept candidates and point lower bounds
+    rng = np.random.default_rng(13)
+    centres = rng.normal(scale=6.0, size=(6, 2))
+    X = np.concatenate([c + rng.normal(size=(90, 2)) for c in centres])
+    X = np.round(X, 1)  # ties
+    tree = build_kdtree(X, 4)
+    for k in (1, 5):
+        core = core_distances(tree, k, 2.0)
+        mst = boruvka_mst(tree, core, alpha, 2.0)
+        np.testing.assert_array_equal(
+            mst, kruskal_reference(mutual_reachability(X, core, alpha, 2.0))
+        )

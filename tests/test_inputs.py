@@ -227,3 +227,17 @@ def test_all_noise():
     np.testing.assert_array_equal(model.labels_, -1)
     assert model.cluster_points_ == []
     assert model.branch_persistences_ == []
+
+
+def test_verbose_reports_stages_through_logging(stars, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="flasc_cluster"):
+        FLASC(min_cluster_size=15, verbose=True).fit(stars)
+    text = caplog.text
+    for stage in ("backend: kd_tree", "neighbours", "spanning tree", "clusters", "branches"):
+        assert stage in text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="flasc_cluster"):
+        FLASC(min_cluster_size=15).fit(stars)
+    assert caplog.text == ""

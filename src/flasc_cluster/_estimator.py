@@ -8,7 +8,7 @@ from sklearn.neighbors import BallTree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._branches.detect import approximation_graph
-from ._fit import fit_flasc, numba_threads
+from ._fit import StageLog, fit_flasc, numba_threads
 from ._validity import relative_validity
 from ._hdbscan.exemplars import glosh_scores, leaf_exemplars
 from ._trees import (
@@ -141,6 +141,11 @@ class FLASC(ClusterMixin, BaseEstimator):
     n_jobs : int, default=None
         Threads for the parallel kernels; ``None`` uses all threads numba
         may use, negative values count back from that number.
+    verbose : bool, default=False
+        Report the backend and each stage's time (space tree, neighbours,
+        spanning tree, single linkage, clusters, branches) through the
+        ``logging`` logger ``"flasc_cluster"`` (a stderr handler is added if
+        it has none).
 
     Attributes
     ----------
@@ -236,6 +241,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         "max_branch_size": [Interval(Integral, 0, None, closed="left")],
         "label_sides_as_branches": ["boolean"],
         "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -264,6 +270,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         max_branch_size=0,
         label_sides_as_branches=False,
         n_jobs=None,
+        verbose=False,
     ):
         self.min_cluster_size = min_cluster_size
         self.min_branch_size = min_branch_size
@@ -288,6 +295,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         self.max_branch_size = max_branch_size
         self.label_sides_as_branches = label_sides_as_branches
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -394,6 +402,7 @@ class FLASC(ClusterMixin, BaseEstimator):
                 override_probabilities=probabilities,
                 n_override_clusters=n_override,
                 previous=previous,
+                log=StageLog(self.verbose),
             )
 
     _RESELECTABLE = frozenset({

@@ -5,6 +5,8 @@ keyword-only arguments and returns a NamedTuple.
 """
 
 import contextlib
+import logging
+import time
 from typing import NamedTuple
 
 import numba
@@ -33,6 +35,37 @@ class FitResult(NamedTuple):
     cluster_probabilities: np.ndarray
     n_clusters: int
     branches: object  # BranchResult
+
+
+LOGGER = logging.getLogger("flasc_cluster")
+
+
+class StageLog:
+    """Times the stages of a fit and reports them through ``logging``."""
+
+    def __init__(self, enabled):
+        self.enabled = bool(enabled)
+        self.times = {}
+        if self.enabled and not LOGGER.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("[flasc_cluster] %(message)s"))
+            LOGGER.addHandler(handler)
+            LOGGER.setLevel(logging.INFO)
+
+    @contextlib.contextmanager
+    def stage(self, name):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            self.times[name] = self.times.get(name, 0.0) + elapsed
+            if self.enabled:
+                LOGGER.info("%s: %.3f s", name, elapsed)
+
+    def note(self, message, *args):
+        if self.enabled:
+            LOGGER.info(message, *args)
 
 
 @contextlib.contextmanager
@@ -71,7 +104,7 @@ def fit_flasc(
     min_branch_size, branch_detection_method, branch_selection_method,
     allow_single_branch, branch_selection_epsilon, branch_selection_persistence,
     max_branch_size, label_sides_as_branches, override_labels=None,
-    override_probabilities=None, n_override_clusters=0, previous=None,
+    override_probabilities=None, n_override_clusters=0, previous=None, log=None,
 ):
     """Both FLASC passes over finite, validated data ``X`` (float64, C).
 
@@ -80,6 +113,8 @@ def fit_flasc(
     per-cluster branch hierarchies are reused (re-selection).
     """
     n = X.shape[0]
+    if log is None:
+        log = StageLog(False)
     if n == 0:
         return _empty_result(X, override_labels)
     if previous is not None:
@@ -87,13 +122,16 @@ def fit_flasc(
         core = previous.cluster.core_distances
         neighbors = previous.cluster.neighbors
     else:
-        space = make_space(
-            X, metric=metric, p=p, metric_params=metric_params, algorithm=algorithm,
-            leaf_size=leaf_size,
-        )
+        with log.stage("space tree"):
+            space = make_space(
+                X, metric=metric, p=p, metric_params=metric_params, algorithm=algorithm,
+                leaf_size=leaf_size,
+            )
+        log.note("backend: %s (%d points, %d dimensions)", space.kind, n, X.shape[1])
         k = max(min(min_samples, n - 1), 1)
         if n > 1:
-            knn_dist, neighbors = space.knn(k)
+            with log.stage("neighbours"):
+                knn_dist, neighbors = space.knn(k)
             core = np.ascontiguousarray(knn_dist[:, k - 1])
         else:
             neighbors = np.empty((n, 0), dtype=np.intp)
@@ -104,18 +142,21 @@ def fit_flasc(
             mst = previous.cluster.min_spanning_tree
             linkage = previous.cluster.linkage
         else:
-            mst = space.mst(core, alpha) if n > 1 else np.empty((0, 3))
-            partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
-            linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
-        flat = extract_flat_clustering(
-            linkage,
-            min_cluster_size=min_cluster_size,
-            selection_method=cluster_selection_method,
-            allow_single_cluster=allow_single_cluster,
-            selection_epsilon=cluster_selection_epsilon,
-            selection_persistence=cluster_selection_persistence,
-            max_cluster_size=max_cluster_size,
-        )
+            with log.stage("spanning tree"):
+                mst = space.mst(core, alpha) if n > 1 else np.empty((0, 3))
+            with log.stage("single linkage"):
+                partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
+                linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
+        with log.stage("clusters"):
+            flat = extract_flat_clustering(
+                linkage,
+                min_cluster_size=min_cluster_size,
+                selection_method=cluster_selection_method,
+                allow_single_cluster=allow_single_cluster,
+                selection_epsilon=cluster_selection_epsilon,
+                selection_persistence=cluster_selection_persistence,
+                max_cluster_size=max_cluster_size,
+            )
         cluster_labels = flat.labels
         cluster_probabilities = flat.probabilities
         n_clusters = int(flat.selected_ids.shape[0])
@@ -125,27 +166,29 @@ def fit_flasc(
         cluster_probabilities = override_probabilities
         n_clusters = n_override_clusters
 
-    branches = detect_branches(
-        space,
-        cluster_labels=cluster_labels,
-        cluster_probabilities=cluster_probabilities,
-        n_clusters=n_clusters,
-        core_distances=core,
-        neighbors=neighbors,
-        global_mst=mst,
-        alpha=alpha,
-        method=branch_detection_method,
-        selection=dict(
-            min_cluster_size=min_branch_size,
-            selection_method=branch_selection_method,
-            allow_single_cluster=allow_single_branch,
-            selection_epsilon=branch_selection_epsilon,
-            selection_persistence=branch_selection_persistence,
-            max_cluster_size=max_branch_size,
-        ),
-        label_sides_as_branches=label_sides_as_branches,
-        previous=previous,
-    )
+    log.note("clusters found: %d", n_clusters)
+    with log.stage("branches"):
+        branches = detect_branches(
+            space,
+            cluster_labels=cluster_labels,
+            cluster_probabilities=cluster_probabilities,
+            n_clusters=n_clusters,
+            core_distances=core,
+            neighbors=neighbors,
+            global_mst=mst,
+            alpha=alpha,
+            method=branch_detection_method,
+            selection=dict(
+                min_cluster_size=min_branch_size,
+                selection_method=branch_selection_method,
+                allow_single_cluster=allow_single_branch,
+                selection_epsilon=branch_selection_epsilon,
+                selection_persistence=branch_selection_persistence,
+                max_cluster_size=max_branch_size,
+            ),
+            label_sides_as_branches=label_sides_as_branches,
+            previous=previous,
+        )
     return FitResult(
         space,
         ClusterPass(core, neighbors, mst, linkage, flat),

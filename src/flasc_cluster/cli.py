@@ -194,7 +194,7 @@ def parameter_flags(defaults=None):
     params = FLASC().get_params()
     params.update(defaults or {})
     order = [n for n in inspect.signature(FLASC.__init__).parameters if n in params]
-    names = order + sorted(set(params) - set(order))
+    names = [n for n in order + sorted(set(params) - set(order)) if n not in _OWN_FLAGS]
     constraints = getattr(FLASC, "_parameter_constraints", {})
     docs = _numpydoc_parameters(FLASC.__doc__)
     flag_of = {name: "--" + name.replace("_", "-") for name in names}
@@ -280,12 +280,19 @@ def add_parameter_flags(parser, defaults=None):
     return flags
 
 
+#: estimator parameters served by the tool's own flags (--verbose shows the
+#: estimator's stage timings too)
+_OWN_FLAGS = frozenset({"verbose"})
+
+
 def estimator_params(args, defaults=None):
     """The ``FLASC`` keyword arguments given on the command line (plus ``defaults``)."""
     params = dict(defaults or {})
     for key, value in vars(args).items():
         if key.startswith(_PARAM_DEST):
             params[key[len(_PARAM_DEST):]] = value
+    if getattr(args, "verbose", False):
+        params["verbose"] = True
     return params
 
 

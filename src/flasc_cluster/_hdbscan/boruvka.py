@@ -106,13 +106,17 @@ def _scan_leaf(
 def _search_point(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     node_comp, node_min_core, comp, core, leaf, row, alpha, p, bound_w,
-    best_w, best_j, stack_node, stack_lb,
+    lb_w, best_w, best_j, stack_node, stack_lb,
 ):
     """Best edge of weight ``<= bound_w`` from reordered row ``row`` to
     another component, starting from the known edge ``(best_w, best_j)``
-    (``best_j = -1``: none). Walks up from the point's ``leaf``, visiting
-    sibling subtrees depth-first, nearer child first. Returns
-    ``(best_w, best_j)``; ``best_j`` is a reordered row.
+    (``best_j = -1``: none; otherwise it must be the minimum edge from the
+    point into its own ``leaf``, whose scan is then skipped). ``lb_w`` is a
+    lower bound on the weight of every such edge (at least the point's core
+    distance): if it exceeds ``bound_w`` there is nothing to search. Walks
+    up from the point's ``leaf``, visiting sibling subtrees depth-first,
+    nearer child first. Returns ``(best_w, best_j)``; ``best_j`` is a
+    reordered row.
     """
     x = data[row]
     c = comp[row]
@@ -128,11 +132,13 @@ def _search_point(
     else:
         best_w = np.inf
         thr = bound_w
-    if ci > thr:
+    if ci > thr or lb_w > thr:
         return best_w, best_j
     r_max = rdist_reject_bound(unscaled_dist_bound(thr, alpha), p)
     node = leaf
-    if node_comp[node] != c:
+    # a known edge (best_j >= 0) already is the minimum over the own leaf
+    # (phase 1 scanned it), so only a search without one scans the leaf
+    if best_j < 0 and node_comp[node] != c:
         best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
             data, idx_array, comp, core, x, c, ci, oi, node_start[node],
             node_end[node], alpha, p, bound_w, best_w, best_j, best_a, best_b,
@@ -231,20 +237,6 @@ def argsort_edges(w, a, b):
 
 
 @njit(cache=NUMBA_CACHE)
-def _scan_own_leaf(
-    data, idx_array, comp, core, node_start, node_end, leaf, row, alpha, p
-):
-    """Best edge from reordered row ``row`` to another component inside its
-    own ``leaf``: ``(w, j)``, ``j = -1`` if the leaf has none."""
-    best_w, best_j, _, _, _, _ = _scan_leaf(
-        data, idx_array, comp, core, data[row], comp[row], core[row],
-        idx_array[row], node_start[leaf], node_end[leaf], alpha, p, np.inf,
-        np.inf, -1, -1, -1, np.inf, np.inf,
-    )
-    return best_w, best_j
-
-
-@njit(cache=NUMBA_CACHE)
 def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
                       comp_to):
     """Per-component minimum of the points' candidate edges (serial).
@@ -279,45 +271,118 @@ def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
             comp_to[c] = j
 
 
+@njit(cache=NUMBA_CACHE)
+def scan_leaf_pairs(
+    data, idx_array, comp, core, start, end, alpha, p, need, cand_w, cand_j,
+):
+    """Minimum edge to another component inside one leaf, for every point
+    of rows ``start:end`` with ``need[row]``.
+
+    Each pair of rows is inspected once and offered to both of its ends,
+    half the work of one scan per point. Writes ``cand_w[row]``,
+    ``cand_j[row]`` (reordered row, -1 if the leaf has no other component)
+    for the needing rows only; the result is the minimum under the edge
+    total order, so it does not depend on the scan order.
+    """
+    for row in range(start, end):
+        if need[row]:
+            cand_w[row] = np.inf
+            cand_j[row] = -1
+    for r1 in range(start, end):
+        x1 = data[r1]
+        c1 = comp[r1]
+        core1 = core[r1]
+        o1 = idx_array[r1]
+        need1 = need[r1]
+        for r2 in range(r1 + 1, end):
+            if comp[r2] == c1:
+                continue
+            need2 = need[r2]
+            if not (need1 or need2):
+                continue
+            m = max(core1, core[r2])
+            # an edge heavier than both ends' current bests helps neither
+            if (not need1 or (cand_j[r1] >= 0 and m > cand_w[r1])) and (
+                not need2 or (cand_j[r2] >= 0 and m > cand_w[r2])
+            ):
+                continue
+            w = max(
+                m, rdist_to_dist(rdist_to_row(x1, data, r2, p), p) / alpha
+            )
+            o2 = idx_array[r2]
+            a = min(o1, o2)
+            b = max(o1, o2)
+            if need1:
+                j = cand_j[r1]
+                if j < 0:
+                    better = True
+                else:
+                    oj = idx_array[j]
+                    better = edge_less(
+                        w, a, b, cand_w[r1], min(o1, oj), max(o1, oj)
+                    )
+                if better:
+                    cand_w[r1] = w
+                    cand_j[r1] = r2
+            if need2:
+                j = cand_j[r2]
+                if j < 0:
+                    better = True
+                else:
+                    oj = idx_array[j]
+                    better = edge_less(
+                        w, a, b, cand_w[r2], min(o2, oj), max(o2, oj)
+                    )
+                if better:
+                    cand_w[r2] = w
+                    cand_j[r2] = r1
+
+
 @njit(cache=NUMBA_CACHE, parallel=True)
 def _phase1_candidates(
-    tree, comp, core, leaf_of, node_comp, alpha, p, cand_w, cand_j, cand_exact
+    tree, comp, core, node_comp, alpha, p, need, cand_w, cand_j, cand_exact
 ):
     """Keep still-valid exact bests; else best edge inside the own leaf.
 
     Writes ``cand_w``, ``cand_j`` (reordered row, -1 none) and clears
-    ``cand_exact`` for points whose exact best now lies in their component.
-    Parallel over points; each iteration writes only its own entries.
+    ``cand_exact`` for points whose exact best now lies in their component;
+    ``need`` bool (n,) is scratch. Parallel over leaves; each iteration
+    writes only its own leaf's rows.
     """
-    n = tree.data.shape[0]
-    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
-    for chunk in prange(n_chunks):
-        for row in range(chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)):
+    n_nodes = tree.node_start.shape[0]
+    first_leaf = n_nodes // 2
+    for leaf in prange(first_leaf, n_nodes):
+        start = tree.node_start[leaf]
+        end = tree.node_end[leaf]
+        any_need = False
+        for row in range(start, end):
             c = comp[row]
             if cand_exact[row] and comp[cand_j[row]] != c:
+                need[row] = False
                 continue
+            need[row] = True
+            any_need = True
             cand_exact[row] = False
             cand_w[row] = np.inf
             cand_j[row] = -1
-            leaf = leaf_of[row]
-            if node_comp[leaf] == c:
-                continue
-            cand_w[row], cand_j[row] = _scan_own_leaf(
-                tree.data, tree.idx_array, comp, core, tree.node_start,
-                tree.node_end, leaf, row, alpha, p,
+        if any_need and node_comp[leaf] < 0:
+            scan_leaf_pairs(
+                tree.data, tree.idx_array, comp, core, start, end, alpha, p,
+                need, cand_w, cand_j,
             )
 
 
 @njit(cache=NUMBA_CACHE, parallel=True)
 def _phase2_search(
     tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p, rows,
-    n_rows, bound_w, cand_w, cand_j, cand_exact,
+    n_rows, bound_w, point_lb, cand_w, cand_j, cand_exact,
 ):
     """Exact searches for ``rows[:n_rows]`` below their component bounds.
 
     ``bound_w`` float64 (n,) indexed by component root (``np.inf``: no
     bound). A point whose result has weight ``<= bound`` gets
-    ``cand_exact = True``. Parallel over the listed points; each iteration
+    ``cand_exact = True`` and ``point_lb`` (float64 (n,), lower bounds of
+    the points' best edges, see :func:`boruvka_mst`) raised to that weight. Parallel over the listed points; each iteration
     writes only its own point's entries.
     """
     n_nodes = tree.node_start.shape[0]
@@ -335,11 +400,13 @@ def _phase2_search(
                 tree.data, tree.idx_array, tree.node_start, tree.node_end,
                 tree.node_lo, tree.node_hi, tree.node_is_leaf, node_comp,
                 node_min_core, comp, core, leaf_of[row], row, alpha, p, bound,
-                cand_w[row], cand_j[row], stack_node, stack_lb,
+                point_lb[row], cand_w[row], cand_j[row], stack_node, stack_lb,
             )
             cand_w[row] = bw
             cand_j[row] = bj
             cand_exact[row] = bj >= 0 and not bw > bound
+            if cand_exact[row]:
+                point_lb[row] = bw
 
 
 @njit(cache=NUMBA_CACHE)
@@ -387,10 +454,14 @@ def boruvka_mst(tree, core_distances, alpha, p):
     cand_w = np.full(n, np.inf)
     cand_j = np.full(n, -1, dtype=np.intp)
     cand_exact = np.zeros(n, dtype=np.bool_)
+    need = np.zeros(n, dtype=np.bool_)
     comp_w = np.empty(n, dtype=np.float64)
     comp_from = np.empty(n, dtype=np.intp)
     comp_to = np.empty(n, dtype=np.intp)
     rows = np.empty(n, dtype=np.intp)
+    # exact best edges only get heavier as components grow (the candidate
+    # set shrinks), so a point's last exact best weight bounds its next one
+    point_lb = core.copy()
     no_bound = np.full(n, np.inf)
     edge_a = np.empty(n - 1, dtype=np.intp)
     edge_b = np.empty(n - 1, dtype=np.intp)
@@ -418,12 +489,12 @@ def boruvka_mst(tree, core_distances, alpha, p):
                 rows[row] = row
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n, core, cand_w, cand_j, cand_exact,
+                rows, n, core, point_lb, cand_w, cand_j, cand_exact,
             )
 
         # 2. phase 1: still-valid exact bests, else own-leaf candidates
         _phase1_candidates(
-            tree, comp, core, leaf_of, node_comp, alpha, p, cand_w, cand_j,
+            tree, comp, core, node_comp, alpha, p, need, cand_w, cand_j,
             cand_exact,
         )
 
@@ -439,7 +510,7 @@ def boruvka_mst(tree, core_distances, alpha, p):
         if n_rows > 0:
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n_rows, no_bound, cand_w, cand_j, cand_exact,
+                rows, n_rows, no_bound, point_lb, cand_w, cand_j, cand_exact,
             )
             for t in range(n_rows):
                 comp_w[rows[t]] = cand_w[rows[t]]
@@ -452,14 +523,14 @@ def boruvka_mst(tree, core_distances, alpha, p):
             for row in range(n):
                 if (
                     not cand_exact[row]
-                    and not core[row] > comp_w[comp[row]]
+                    and not point_lb[row] > comp_w[comp[row]]
                     and (node_comp[leaf_of[row]] < 0) != (interior == 1)
                 ):
                     rows[n_rows] = row
                     n_rows += 1
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n_rows, comp_w, cand_w, cand_j, cand_exact,
+                rows, n_rows, comp_w, point_lb, cand_w, cand_j, cand_exact,
             )
             if interior == 0:
                 _component_minima(
