@@ -71,22 +71,33 @@ def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
                 n_roots += 1
         if n_roots == 0:
             continue
-        # largest component first, ties by root id
-        for q in range(n_roots):
-            keys[q] = -size[roots[q]] * (m + 1.0) + roots[q]
-        sel = np.argsort(keys[:n_roots])
-        w = centrality[i]
-        for q in range(n_roots):
-            r = roots[sel[q]]
-            ri = ds_find(parent, i)
-            edges[n_edges, 0] = i
-            edges[n_edges, 1] = r
-            edges[n_edges, 2] = w
-            n_edges += 1
-            if size[ri] < size[r]:
-                parent[ri] = r
-                size[r] += size[ri]
-            else:
-                parent[r] = ri
-                size[ri] += size[r]
+        n_edges = join_components(
+            i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
+        )
     return edges[:n_edges].copy(), m - n_edges, partner
+
+
+@njit(cache=NUMBA_CACHE)
+def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges):
+    """Unite point ``i`` with the components ``roots[:n_roots]`` at height
+    ``w``, largest component first (ties by root id), writing one edge row
+    per union into ``edges`` from row ``n_edges``; returns the new row count.
+    ``keys`` is scratch space of at least ``n_roots`` entries."""
+    m1 = parent.shape[0] + 1.0
+    for q in range(n_roots):
+        keys[q] = -size[roots[q]] * m1 + roots[q]
+    sel = np.argsort(keys[:n_roots])
+    for q in range(n_roots):
+        r = roots[sel[q]]
+        ri = ds_find(parent, i)
+        edges[n_edges, 0] = i
+        edges[n_edges, 1] = r
+        edges[n_edges, 2] = w
+        n_edges += 1
+        if size[ri] < size[r]:
+            parent[ri] = r
+            size[r] += size[ri]
+        else:
+            parent[r] = ri
+            size[ri] += size[r]
+    return n_edges

@@ -39,7 +39,7 @@ from .._hdbscan.space_tree import (
     unscaled_dist_bound,
 )
 from .._kernels.union_find import ds_find
-from .linkage import centrality_order
+from .linkage import centrality_order, join_components
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -315,24 +315,10 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
                 node_is_leaf, row_i, added, added_count, max_dist, alpha, p,
                 r_reject, stack,
             )
-            # largest component first, ties by root id (as the CSR sweep)
-            for q in range(n_roots):
-                keys[q] = -size[roots[q]] * (m + 1.0) + roots[q]
-            sel = np.argsort(keys[:n_roots])
-            w = centrality[i]
-            for q in range(n_roots):
-                r = roots[sel[q]]
-                ri = ds_find(parent, i)
-                edges[n_edges, 0] = i
-                edges[n_edges, 1] = r
-                edges[n_edges, 2] = w
-                n_edges += 1
-                if size[ri] < size[r]:
-                    parent[ri] = r
-                    size[r] += size[ri]
-                else:
-                    parent[r] = ri
-                    size[ri] += size[r]
+            # the same unions, in the same order, as the CSR sweep
+            n_edges = join_components(
+                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
+            )
         # add i: update the nodes on its leaf-to-root path, bottom-up
         added[row_i] = True
         ri = ds_find(parent, i)
