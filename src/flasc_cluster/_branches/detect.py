@@ -189,6 +189,13 @@ def detect_branches(
     local = np.full(n, -1, dtype=np.intp)
     order = np.argsort(cluster_labels, kind="stable")
     bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
+    if global_mst is not None and n_clusters:
+        # spanning-tree edges inside each cluster, grouped once (order kept)
+        ea = cluster_labels[global_mst[:, 0].astype(np.intp)]
+        eb = cluster_labels[global_mst[:, 1].astype(np.intp)]
+        inside = np.flatnonzero((ea == eb) & (ea >= 0))
+        edge_order = inside[np.argsort(ea[inside], kind="stable")]
+        edge_bounds = np.searchsorted(ea[edge_order], np.arange(n_clusters + 1))
     running = 0
     for c in range(n_clusters):
         points = np.sort(order[bounds[c]:bounds[c + 1]])
@@ -205,7 +212,11 @@ def detect_branches(
                 space, points, c, cluster_labels=cluster_labels,
                 cluster_probabilities=cluster_probabilities,
                 core_distances=core_distances, neighbors=neighbors,
-                global_mst=global_mst, alpha=alpha, method=method, local=local,
+                global_mst=(
+                    None if global_mst is None
+                    else global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]
+                ),
+                alpha=alpha, method=method, local=local,
                 selection=selection,
             )
         clusters.append(result)
