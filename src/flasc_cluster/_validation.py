@@ -1,7 +1,5 @@
 """Input and parameter validation; the one place using sklearn's private validator."""
 
-import numbers
-
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401
 
@@ -64,7 +62,3 @@ def resolve_n_jobs(n_jobs):
     if n_jobs < 0:
         return max(max_threads + 1 + n_jobs, 1)
     return max(min(int(n_jobs), max_threads), 1)
-
-
-def is_integral(x):
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)

@@ -4,7 +4,6 @@ The structure is two ``intp`` arrays: ``parent`` (each element's parent, a
 root points to itself) and ``rank`` or ``size``. All functions are iterative.
 """
 
-import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
