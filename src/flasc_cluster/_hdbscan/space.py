@@ -7,7 +7,6 @@ to a dense matrix (``metric="precomputed"``).
 """
 
 import numpy as np
-from scipy.spatial import cKDTree
 from sklearn.metrics import DistanceMetric
 from sklearn.neighbors import BallTree
 
@@ -83,12 +82,6 @@ class KDSpace:
         from .._branches.graphs import csr_edge_distances
 
         return csr_edge_distances(self.X, points, indptr, indices, self.p)
-
-    def radius_pairs(self, points, radius):
-        """Local pairs ``i < j`` of ``points`` within ``radius``."""
-        pts = self.X[points]
-        pairs = cKDTree(pts).query_pairs(radius, p=self.p, output_type="ndarray")
-        return pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp)
 
 
 def _minkowski_norm(diff, p):
