@@ -1,0 +1,72 @@
+"""Re-selection cost against a fresh fit (issue target: <= 10 % at 100k points).
+
+Usage: ``PYTHONPATH=src python benchmarks/reselect.py [--n 100000] [--d 2]``.
+Writes ``benchmarks/results/reselect.md`` with the machine, each parameter
+change, the fresh-fit time, the re-selection time and whether the labels are
+identical.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from flasc_cluster import FLASC
+from flasc_cluster.datasets import make_flared_blobs
+
+CHANGES = [
+    {"min_cluster_size": 50},
+    {"min_branch_size": 50},
+    {"cluster_selection_epsilon": 0.1},
+    {"cluster_selection_persistence": 0.5},
+    {"branch_selection_method": "leaf"},
+    {"label_sides_as_branches": True},
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--d", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "reselect.md"))
+    args = parser.parse_args()
+    X, _ = make_flared_blobs(args.n, args.d, random_state=0)
+    base = dict(min_cluster_size=25, min_samples=10)
+    FLASC(**base).fit(X[:3000]).reselect(min_branch_size=30)  # compile
+    rows = []
+    for method in ("full", "core"):
+        for change in CHANGES:
+            params = dict(base, branch_detection_method=method)
+            model = FLASC(**params).fit(X)
+            start = time.perf_counter()
+            fresh = FLASC(**{**params, **change}).fit(X)
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            model.reselect(**change)
+            reselect_s = time.perf_counter() - start
+            same = bool(np.array_equal(model.labels_, fresh.labels_))
+            rows.append((method, change, fit_s, reselect_s, same))
+            print(method, change, f"fit {fit_s:.2f} s, reselect {reselect_s:.3f} s, identical {same}")
+    lines = [
+        f"# Re-selection vs fresh fit ({args.n} x {args.d}, flared blobs)",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {datetime.datetime.now().isoformat(timespec='seconds')}",
+        "",
+        "| method | change | fresh fit | reselect | share | labels identical |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, change, fit_s, reselect_s, same in rows:
+        lines.append(
+            f"| {method} | `{change}` | {fit_s:.2f} s | {reselect_s:.3f} s | "
+            f"{100 * reselect_s / fit_s:.1f} % | {same} |"
+        )
+    Path(args.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
