@@ -73,20 +73,12 @@ def branch_centrality_vectors(model):
         for b in range(n_branches):
             members = np.flatnonzero(labels == b)
             centroid = np.average(space.X[cluster.points[members]], weights=probs[members], axis=0)
-            d = _distances(space, centroid, cluster.points[members])
+            d = space.point_distances(centroid, cluster.points[members])
             root = members[np.argmin(d)]
             with np.errstate(divide="ignore"):
                 vectors[:, b] = 1.0 / hop_depths(indptr, indices, root)
         out.append(vectors)
     return out
-
-
-def _distances(space, x, rows):
-    if space.kind == "kd_tree":
-        from ._hdbscan.space import _minkowski_norm
-
-        return _minkowski_norm(np.abs(space.X[rows] - x), space.p)
-    return space.dist.pairwise(x[None], space.X[rows])[0]
 
 
 def branch_membership_from_centrality(vectors, temperature=1.0):

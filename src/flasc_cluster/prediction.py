@@ -162,7 +162,7 @@ def approximate_predict(model, points):
         if space.kind == "precomputed":
             d = Q[good[t], members]
         else:
-            d = _dist_to(space, Q[good[t]], members)
+            d = space.point_distances(Q[good[t]], members)
         j[t] = members[np.argmin(d)]
     g_lab = np.full(good.shape[0], -1, dtype=np.intp)
     g_blab = np.full(good.shape[0], -1, dtype=np.intp)
@@ -183,12 +183,3 @@ def approximate_predict(model, points):
     branch_labels[good] = g_blab
     branch_probs[good] = g_bprob
     return Prediction(labels, probabilities, cluster_labels, cluster_probs, branch_labels, branch_probs)
-
-
-def _dist_to(space, x, members):
-    X = space.X[members]
-    if space.kind == "kd_tree":
-        from ._hdbscan.space import _minkowski_norm
-
-        return _minkowski_norm(np.abs(X - x), space.p)
-    return space.dist.pairwise(x[None], X)[0]

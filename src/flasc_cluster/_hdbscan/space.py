@@ -74,9 +74,12 @@ class KDSpace:
         diff = np.abs(self.X[a] - self.X[b])
         return _minkowski_norm(diff, self.p)
 
+    def point_distances(self, x, rows):
+        """Distances from vector ``x`` to the data rows ``rows``."""
+        return _minkowski_norm(np.abs(self.X[rows] - x), self.p)
+
     def centroid_distances(self, points, weights):
-        centroid = np.average(self.X[points], weights=weights, axis=0)
-        return _minkowski_norm(np.abs(self.X[points] - centroid), self.p)
+        return self.point_distances(np.average(self.X[points], weights=weights, axis=0), points)
 
     def csr_distances(self, points, indptr, indices):
         from .._branches.graphs import csr_edge_distances
@@ -132,9 +135,12 @@ class BallSpace:
             out[rows] = self.dist.pairwise(self.X[a[rows[0]] : a[rows[0]] + 1], self.X[b[rows]])[0]
         return out
 
+    def point_distances(self, x, rows):
+        """Distances from vector ``x`` to the data rows ``rows``."""
+        return self.dist.pairwise(x[None], self.X[rows])[0]
+
     def centroid_distances(self, points, weights):
-        centroid = np.average(self.X[points], weights=weights, axis=0)
-        return self.dist.pairwise(centroid[None], self.X[points])[0]
+        return self.point_distances(np.average(self.X[points], weights=weights, axis=0), points)
 
     def csr_distances(self, points, indptr, indices):
         src = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
