@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import minimum_spanning_tree
 
-from flasc_cluster._hdbscan.boruvka import argsort_edges, boruvka_mst
+from flasc_cluster._hdbscan.boruvka import (
+    _seed_from_knn,
+    argsort_edges,
+    boruvka_mst,
+    boruvka_mst_knn,
+)
 from flasc_cluster._hdbscan.space_tree import build_kdtree, knn_query
 
 from test_space_tree import DATA_KINDS, P_VALUES, dense_distances, make_data
@@ -234,3 +239,88 @@ def test_mst_equals_kruskal_many_rounds(alpha):
         np.testing.assert_array_equal(
             mst, kruskal_reference(mutual_reachability(X, core, alpha, 2.0))
         )
+
+
+@pytest.mark.parametrize("kind", DATA_KINDS)
+@pytest.mark.parametrize("p", P_VALUES)
+@pytest.mark.parametrize("k", [1, 4, 9])
+def test_knn_seeded_mst_equals_kruskal(kind, p, k):
+    # first-round edges read off the kNN lists: same unique MST, including
+    # ties at the k-th distance (grid and duplicate data) and core
+    # distances below the last listed distance (a lighter, weighted core)
+    X = make_data(kind, seed=17)
+    tree = build_kdtree(X, 5)
+    knn_dist, knn_ind = knn_query(tree, k, p)
+    cores = [knn_dist[:, k - 1].copy()]
+    if k > 1:
+        cores.append(knn_dist[:, k // 2 - 1 if k > 2 else 0].copy())
+    for core in cores:
+        mst = boruvka_mst_knn(tree, core, 1.0, p, knn_dist, knn_ind)
+        np.testing.assert_array_equal(
+            mst, kruskal_reference(mutual_reachability(X, core, 1.0, p))
+        )
+        np.testing.assert_array_equal(mst, boruvka_mst(tree, core, 1.0, p))
+
+
+def test_knn_seeding_is_used_and_exact_on_ties():
+    # a shuffled square grid: every core distance is a tie at the k-th
+    # distance. Seeded rows must hold the brute-force best first-round edge
+    # under the (w, i, j) order, most rows must be seeded, and the tree
+    # must equal Kruskal's.
+    g = np.arange(12, dtype=np.float64)
+    X = np.array(np.meshgrid(g, g)).reshape(2, -1).T.copy()
+    X = X[np.random.default_rng(3).permutation(X.shape[0])]
+    n = X.shape[0]
+    tree = build_kdtree(X, 4)
+    idx = tree.idx_array
+    for k in (2, 3, 4, 5):
+        knn_dist, knn_ind = knn_query(tree, k, 2.0)
+        core = knn_dist[:, k - 1].copy()
+        W = mutual_reachability(X, core, 1.0, 2.0)
+        cand_w = np.full(n, np.inf)
+        cand_j = np.full(n, -1, dtype=np.intp)
+        exact = np.zeros(n, dtype=np.bool_)
+        lb = core[idx].copy()
+        _seed_from_knn(idx, core[idx].copy(), core, knn_dist, knn_ind, cand_w, cand_j, exact, lb)
+        assert exact.mean() > 0.5
+        for row in np.flatnonzero(exact):
+            i = idx[row]
+            keys = [(W[i, j], min(i, j), max(i, j), j) for j in range(n) if j != i]
+            w, _, _, j = min(keys)
+            assert (cand_w[row], idx[cand_j[row]]) == (w, j)
+        np.testing.assert_array_equal(
+            boruvka_mst_knn(tree, core, 1.0, 2.0, knn_dist, knn_ind),
+            kruskal_reference(W),
+        )
+
+
+def test_knn_seeding_respects_unlisted_ties():
+    # point 0's 2 nearest: a (row 10, 0.9) and, of the ties at distance 1,
+    # b (row 3) but not c (row 5). b's core is larger than point 0's, c's
+    # is not: the best first-round edge of point 0 is (0, 5), which is not
+    # in its list, so the list's best candidate (0, 10) must not be taken
+    X = np.zeros((12, 2))
+    X[10] = (0.9, 0.0)   # a
+    X[3] = (0.0, 1.0)    # b
+    X[5] = (-1.0, 0.0)   # c
+    X[1] = (-1.3, 0.0)   # c's close friend
+    X[2] = (1.2, 0.0)    # a's close friend
+    for r, t in zip((4, 6, 7, 8, 9, 11), range(6)):
+        X[r] = (100.0 + t, 100.0)
+    tree = build_kdtree(X, 2)
+    knn_dist, knn_ind = knn_query(tree, 2, 2.0)
+    assert list(knn_ind[0]) == [10, 3]
+    core = knn_dist[:, 1].copy()
+    idx = tree.idx_array
+    n = X.shape[0]
+    cand_w = np.full(n, np.inf)
+    cand_j = np.full(n, -1, dtype=np.intp)
+    exact = np.zeros(n, dtype=np.bool_)
+    _seed_from_knn(idx, core[idx].copy(), core, knn_dist, knn_ind, cand_w, cand_j, exact,
+                   core[idx].copy())
+    row0 = int(np.flatnonzero(idx == 0)[0])
+    assert not exact[row0] or idx[cand_j[row0]] == 5
+    W = mutual_reachability(X, core, 1.0, 2.0)
+    np.testing.assert_array_equal(
+        boruvka_mst_knn(tree, core, 1.0, 2.0, knn_dist, knn_ind), kruskal_reference(W)
+    )

@@ -409,8 +409,70 @@ def _phase2_search(
                 point_lb[row] = bw
 
 
+@njit(cache=NUMBA_CACHE, parallel=True)
+def _seed_from_knn(
+    idx_array, core, core_distances, knn_dist, knn_ind, cand_w, cand_j,
+    cand_exact, point_lb,
+):
+    """First-round best edges read off the kNN lists where they are exact.
+
+    ``knn_dist``/``knn_ind`` (n, k) in ORIGINAL row order, each row all the
+    other points with key ``(d, index) <= (D, I)``, its last entry, in that
+    order (:func:`~flasc_cluster._hdbscan.space_tree.knn_query`); ``alpha``
+    is 1. Every edge of point ``i`` weighs at least ``core_i``; it weighs
+    exactly ``core_i`` iff ``d_ij <= core_i`` and ``core_j <= core_i``. If
+    ``core_i <= D``, every such ``j`` with ``d_ij < D`` is listed and an
+    unlisted one (``d_ij = D``) has index ``> I``. The best such edge under
+    the total order is the one with the smallest ``j``, so the smallest
+    listed ``j`` is exact when ``core_i < D`` or ``j <= I``. Other points
+    are left alone (``cand_exact`` False). ``core`` is in reordered rows,
+    ``core_distances`` in original order. Parallel over rows; each writes
+    only its own entries.
+    """
+    n = idx_array.shape[0]
+    k = knn_ind.shape[1]
+    inverse = np.empty(n, dtype=np.intp)
+    for row in range(n):
+        inverse[idx_array[row]] = row
+    for row in prange(n):
+        i = idx_array[row]
+        ci = core[row]
+        if k == 0:
+            continue
+        d_last = knn_dist[i, k - 1]
+        i_last = knn_ind[i, k - 1]
+        if ci > d_last:
+            continue
+        best = -1
+        for t in range(k):
+            if knn_dist[i, t] > ci:
+                break
+            j = knn_ind[i, t]
+            if j == i or core_distances[j] > ci:
+                continue
+            if best < 0 or j < best:
+                best = j
+        if best < 0 or (ci == d_last and best > i_last):
+            continue
+        cand_w[row] = ci
+        cand_j[row] = inverse[best]
+        cand_exact[row] = True
+        point_lb[row] = ci
+
+
 @njit(cache=NUMBA_CACHE)
 def boruvka_mst(tree, core_distances, alpha, p):
+    """Exact MST of the mutual-reachability graph of the tree's points.
+
+    See :func:`boruvka_mst_knn`, which also takes the kNN lists.
+    """
+    empty_d = np.empty((0, 0), dtype=np.float64)
+    empty_i = np.empty((0, 0), dtype=np.intp)
+    return boruvka_mst_knn(tree, core_distances, alpha, p, empty_d, empty_i)
+
+
+@njit(cache=NUMBA_CACHE)
+def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
     """Exact MST of the mutual-reachability graph of the tree's points.
 
     ``tree`` a :class:`KDTree` over n >= 1 points; ``core_distances`` float64
@@ -421,6 +483,12 @@ def boruvka_mst(tree, core_distances, alpha, p):
     MST under that total order (Kruskal with a stable ``(w, i, j)`` sort).
     The searches run in parallel (see the module docstring); the result does
     not depend on the thread count.
+
+    ``knn_dist``, ``knn_ind``: the kNN lists the core distances were read
+    from (:func:`~flasc_cluster._hdbscan.space_tree.knn_query`), or arrays
+    of shape (0, 0). With ``alpha == 1`` most first-round best edges are
+    read off them (:func:`_seed_from_knn`) instead of searched for; the
+    result is the same.
     """
     idx_array = tree.idx_array
     node_start = tree.node_start
@@ -484,12 +552,21 @@ def boruvka_mst(tree, core_distances, alpha, p):
         if n_edges == 0:
             # first round (all singletons): a point's edges all weigh at
             # least its core distance, so a search with that bound (a range
-            # query of about min_samples points) is exact when it succeeds
+            # query of about min_samples points) is exact when it succeeds;
+            # most points find that edge in their kNN list
+            if alpha == 1.0 and knn_ind.shape[0] == n:
+                _seed_from_knn(
+                    idx_array, core, core_distances, knn_dist, knn_ind,
+                    cand_w, cand_j, cand_exact, point_lb,
+                )
+            n_rows = 0
             for row in range(n):
-                rows[row] = row
+                if not cand_exact[row]:
+                    rows[n_rows] = row
+                    n_rows += 1
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n, core, point_lb, cand_w, cand_j, cand_exact,
+                rows, n_rows, core, point_lb, cand_w, cand_j, cand_exact,
             )
 
         # 2. phase 1: still-valid exact bests, else own-leaf candidates

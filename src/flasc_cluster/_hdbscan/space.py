@@ -58,10 +58,16 @@ class KDSpace:
 
         return knn_query(self.tree, int(k), self.p)
 
-    def mst(self, core_distances, alpha):
-        from .boruvka import boruvka_mst
+    def mst(self, core_distances, alpha, knn=None):
+        from .boruvka import boruvka_mst, boruvka_mst_knn
 
-        return boruvka_mst(self.tree, core_distances, float(alpha), self.p)
+        if knn is None:
+            return boruvka_mst(self.tree, core_distances, float(alpha), self.p)
+        knn_dist, knn_ind = knn
+        return boruvka_mst_knn(
+            self.tree, core_distances, float(alpha), self.p,
+            np.ascontiguousarray(knn_dist, np.float64), np.ascontiguousarray(knn_ind, np.intp),
+        )
 
     def subset_mst(self, points, core_distances, alpha):
         from .boruvka import boruvka_mst
@@ -115,7 +121,7 @@ class BallSpace:
         dist, idx = self.tree.query(self.X, k=k_query)
         return _sorted_knn(dist, idx.astype(np.intp), k)
 
-    def mst(self, core_distances, alpha):
+    def mst(self, core_distances, alpha, knn=None):
         X = self.X
         return prim_mst(lambda i: self.dist.pairwise(X[i : i + 1], X)[0], core_distances, alpha)
 
@@ -180,7 +186,7 @@ class PrecomputedSpace:
             dist[i] = row[order]
         return dist, idx
 
-    def mst(self, core_distances, alpha):
+    def mst(self, core_distances, alpha, knn=None):
         return prim_mst(lambda i: self.D[i], core_distances, alpha)
 
     def subset_mst(self, points, core_distances, alpha):
