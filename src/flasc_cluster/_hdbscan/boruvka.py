@@ -460,6 +460,76 @@ def _seed_from_knn(
         point_lb[row] = ci
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _min_rdist_between_nodes(node_lo, node_hi, a, b, p):
+    """Lower bound of ``rdist(x, y, p)`` for ``x`` in node ``a``'s box and
+    ``y`` in node ``b``'s; per-dimension gaps round monotonically and are
+    combined as in ``rdist``, so the bound holds in floating point."""
+    r = 0.0
+    for k in range(node_lo.shape[1]):
+        t = node_lo[b, k] - node_hi[a, k]
+        if not t > 0.0:
+            t = node_lo[a, k] - node_hi[b, k]
+            if not t > 0.0:
+                t = 0.0
+        if p == 2.0:
+            r += t * t
+        elif p == 1.0:
+            r += t
+        elif p == np.inf:
+            if t > r:
+                r = t
+        else:
+            r += t ** p
+    return r
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def _isolated_leaves(tree, node_comp, node_min_core, comp_w, alpha, p, isolated):
+    """Flag single-component leaves whose points cannot have an edge of
+    weight ``<= comp_w[c]`` to another component.
+
+    This is the point search's pruning (:func:`_search_point`: nodes of the
+    own component, nodes whose minimum core distance exceeds the bound and
+    nodes whose box is out of reach) applied with the leaf's box in place
+    of the point, with a bound no smaller than any of its points' search
+    thresholds, so a flagged point's search would find nothing. Parallel
+    over leaves; writes ``isolated[leaf]`` only.
+    """
+    n_nodes = tree.node_start.shape[0]
+    first_leaf = n_nodes // 2
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
+    for leaf in prange(first_leaf, n_nodes):
+        isolated[leaf] = False
+        c = node_comp[leaf]
+        if c < 0:
+            continue
+        thr = comp_w[c]
+        if not thr < np.inf:
+            continue
+        r_max = rdist_reject_bound(unscaled_dist_bound(thr, alpha), p)
+        stack = np.empty(stack_size, dtype=np.intp)
+        stack[0] = 0
+        top = 1
+        found = False
+        while top > 0 and not found:
+            top -= 1
+            node = stack[top]
+            if node_comp[node] == c or node_min_core[node] > thr:
+                continue
+            if _min_rdist_between_nodes(node_lo, node_hi, leaf, node, p) > r_max:
+                continue
+            if node >= first_leaf:
+                found = True
+            else:
+                stack[top] = 2 * node + 1
+                stack[top + 1] = 2 * node + 2
+                top += 2
+        isolated[leaf] = not found
+
+
 @njit(cache=NUMBA_CACHE)
 def boruvka_mst(tree, core_distances, alpha, p):
     """Exact MST of the mutual-reachability graph of the tree's points.
@@ -523,6 +593,7 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
     cand_j = np.full(n, -1, dtype=np.intp)
     cand_exact = np.zeros(n, dtype=np.bool_)
     need = np.zeros(n, dtype=np.bool_)
+    isolated = np.zeros(n_nodes, dtype=np.bool_)
     comp_w = np.empty(n, dtype=np.float64)
     comp_from = np.empty(n, dtype=np.intp)
     comp_to = np.empty(n, dtype=np.intp)
@@ -596,12 +667,17 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
         # points in mixed leaves (likely on a component border), which
         # tightens the bounds for the (interior) rest
         for interior in range(2):
+            if interior == 1:
+                _isolated_leaves(
+                    tree, node_comp, node_min_core, comp_w, alpha, p, isolated
+                )
             n_rows = 0
             for row in range(n):
                 if (
                     not cand_exact[row]
                     and not point_lb[row] > comp_w[comp[row]]
                     and (node_comp[leaf_of[row]] < 0) != (interior == 1)
+                    and not (interior == 1 and isolated[leaf_of[row]])
                 ):
                     rows[n_rows] = row
                     n_rows += 1
