@@ -23,6 +23,7 @@ from ._validation import (
     StrOptions,
     check_override_labels,
     check_override_probabilities,
+    check_sample_weight,
     resolve_n_jobs,
 )
 
@@ -172,7 +173,7 @@ class FLASC(ClusterMixin, BaseEstimator):
     cluster_points_ : list of ndarray
         Per cluster, the row indices of its points.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     See Also
     --------
@@ -189,6 +190,27 @@ class FLASC(ClusterMixin, BaseEstimator):
     with O(n) extra memory. The ``"full"`` graph holds every in-cluster pair
     within the cluster's largest spanning-tree edge and can be large; the
     ``"core"`` graph holds at most ``min_samples`` edges per point.
+
+    ``sample_weight`` follows fast_hdbscan (``HDBSCAN.fit(X,
+    sample_weight=w)``): a point of weight ``w`` stands for ``w`` copies.
+    Its core distance is the smallest distance at which ``w - 1`` plus the
+    weight of the other points within it reaches ``min_samples`` (0 when
+    ``w >= min_samples + 1``); fast_hdbscan counts the full ``w`` against
+    its ``min_samples``, so its weighted fits match ours with
+    ``min_samples`` one larger. Linkage and condensed-tree sizes are weight
+    sums (``child_size`` becomes float64; a point row carries the point's
+    weight, so tell points from clusters by ``child < n_samples``), and
+    ``min_cluster_size``, ``max_cluster_size`` and the excess-of-mass
+    stability use them; a single point never forms a cluster on its own.
+    Probabilities (exit density over the cluster's largest) do not depend
+    on weights. The branch pass, like fast_hdbscan's ``BranchDetector``,
+    compares ``min_branch_size``/``max_branch_size`` with weight sums and
+    uses weighted branch stabilities; the centroid for the centrality
+    weighs points by probability times weight (fast_hdbscan's uses the
+    probability only, which would break the equivalence with repeated
+    points). Positive integer weights therefore give the labels of the data
+    with repeated rows (up to ties); a zero weight does not remove a point:
+    it adds no weight but still links its neighbours and gets a label.
 
     Labels agree with pyflasc 0.1.4 run with ``approx_min_span_tree=False``
     (and for ``"full"`` with ``hdbscan.branches.BranchDetector``), with
@@ -299,7 +321,7 @@ class FLASC(ClusterMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, labels=None, probabilities=None):
+    def fit(self, X, y=None, labels=None, probabilities=None, sample_weight=None):
         """Find clusters and the branches within them.
 
         Parameters
@@ -318,6 +340,11 @@ class FLASC(ClusterMixin, BaseEstimator):
         probabilities : array-like of shape (n_samples,), default=None
             Membership weights for the centroids of user-given clusters
             (default 1); only with ``labels``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a point of weight ``w`` counts as ``w``
+            copies of itself, with fast_hdbscan's meaning (see Notes).
+            ``None`` weighs every point 1. Weights of rows with NaN or
+            infinite values are ignored; the array is not modified.
 
         Returns
         -------
@@ -359,6 +386,7 @@ class FLASC(ClusterMixin, BaseEstimator):
             probabilities_in = check_override_probabilities(probabilities, override)
             override = override[finite]
             probabilities_in = probabilities_in[finite]
+        self._sample_weight = check_sample_weight(sample_weight, X, finite)
 
         min_samples = self.min_cluster_size if self.min_samples is None else self.min_samples
         min_branch_size = (
@@ -403,6 +431,7 @@ class FLASC(ClusterMixin, BaseEstimator):
                 n_override_clusters=n_override,
                 previous=previous,
                 log=StageLog(self.verbose),
+                sample_weight=self._sample_weight,
             )
 
     _RESELECTABLE = frozenset({
@@ -520,19 +549,21 @@ class FLASC(ClusterMixin, BaseEstimator):
         ]
         self.cluster_points_ = [index[c.points] for c in b.clusters]
 
-    def fit_predict(self, X, y=None, labels=None, probabilities=None):
+    def fit_predict(self, X, y=None, labels=None, probabilities=None, sample_weight=None):
         """Fit and return ``labels_``.
 
         Parameters
         ----------
-        X, y, labels, probabilities
+        X, y, labels, probabilities, sample_weight
             As in :meth:`fit`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return self.fit(X, y, labels=labels, probabilities=probabilities).labels_
+        return self.fit(
+            X, y, labels=labels, probabilities=probabilities, sample_weight=sample_weight
+        ).labels_
 
     # ----------------------------------------------------------- hierarchies
     def _check_cluster_pass(self, name):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._branches.detect import detect_branches
 from ._hdbscan.flat import FlatClustering, extract_flat_clustering
-from ._hdbscan.linkage import core_partners, mst_to_linkage
+from ._hdbscan.linkage import core_partners, mst_to_linkage, mst_to_linkage_sized
 from ._hdbscan.space import MINKOWSKI_METRICS, BallSpace, KDSpace, PrecomputedSpace
 
 
@@ -105,8 +105,13 @@ def fit_flasc(
     allow_single_branch, branch_selection_epsilon, branch_selection_persistence,
     max_branch_size, label_sides_as_branches, override_labels=None,
     override_probabilities=None, n_override_clusters=0, previous=None, log=None,
+    sample_weight=None,
 ):
     """Both FLASC passes over finite, validated data ``X`` (float64, C).
+
+    ``sample_weight``: None or float64 (n,) non-negative weights (a point
+    of weight w counts as w duplicates: weighted core distances, cluster
+    and branch sizes as weight sums, weighted stabilities and centroids).
 
     ``previous``: a FitResult of the same data, metric, ``min_samples``,
     ``alpha`` and graph method; its neighbours, spanning tree, hierarchy and
@@ -129,7 +134,12 @@ def fit_flasc(
             )
         log.note("backend: %s (%d points, %d dimensions)", space.kind, n, X.shape[1])
         k = max(min(min_samples, n - 1), 1)
-        if n > 1:
+        if n > 1 and sample_weight is not None:
+            from ._hdbscan.weighting import weighted_core
+
+            with log.stage("neighbours"):
+                core, neighbors = weighted_core(space, sample_weight, min_samples)
+        elif n > 1:
             with log.stage("neighbours"):
                 knn_dist, neighbors = space.knn(k)
             core = np.ascontiguousarray(knn_dist[:, k - 1])
@@ -143,10 +153,20 @@ def fit_flasc(
             linkage = previous.cluster.linkage
         else:
             with log.stage("spanning tree"):
-                mst = space.mst(core, alpha) if n > 1 else np.empty((0, 3))
+                mst = (
+                    space.mst(
+                        core, alpha,
+                        # weighted core distances are not the kNN lists' k-th column
+                        knn=None if sample_weight is not None else (knn_dist, neighbors),
+                    ) if n > 1
+                    else np.empty((0, 3))
+                )
             with log.stage("single linkage"):
                 partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
-                linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
+                if sample_weight is not None and n > 0:
+                    linkage = mst_to_linkage_sized(mst, n, partners, sample_weight)
+                else:
+                    linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
         with log.stage("clusters"):
             flat = extract_flat_clustering(
                 linkage,
@@ -156,6 +176,7 @@ def fit_flasc(
                 selection_epsilon=cluster_selection_epsilon,
                 selection_persistence=cluster_selection_persistence,
                 max_cluster_size=max_cluster_size,
+                point_weight=sample_weight,
             )
         cluster_labels = flat.labels
         cluster_probabilities = flat.probabilities
@@ -188,6 +209,7 @@ def fit_flasc(
             ),
             label_sides_as_branches=label_sides_as_branches,
             previous=previous,
+            sample_weight=sample_weight,
         )
     return FitResult(
         space,

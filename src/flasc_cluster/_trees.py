@@ -17,9 +17,19 @@ CONDENSED_DTYPE = np.dtype(
 )
 
 
+#: the record dtype of a tree fitted with sample weights (sizes are weight sums)
+WEIGHTED_CONDENSED_DTYPE = np.dtype(
+    [("parent", np.intp), ("child", np.intp), ("lambda_val", np.float64), ("child_size", np.float64)]
+)
+
+
 def condensed_to_records(tree):
-    """A :class:`CondensedTree` of arrays as hdbscan's record array."""
-    out = np.empty(tree.parent.shape[0], dtype=CONDENSED_DTYPE)
+    """A :class:`CondensedTree` of arrays as hdbscan's record array
+    (``child_size`` float64 when the tree holds weight sums)."""
+    weighted = tree.child_size.dtype.kind == "f"
+    out = np.empty(
+        tree.parent.shape[0], dtype=WEIGHTED_CONDENSED_DTYPE if weighted else CONDENSED_DTYPE
+    )
     out["parent"] = tree.parent
     out["child"] = tree.child
     out["lambda_val"] = tree.lambda_val
@@ -368,7 +378,7 @@ class CondensedTree(_ArrayView):
         graph.add_weighted_edges_from(zip(parent, child, arr["lambda_val"].tolist()))
         sizes = dict(zip(child, arr["child_size"].tolist()))
         root = int(arr["parent"].min())
-        sizes[root] = int(arr["child_size"][arr["parent"] == root].sum())
+        sizes[root] = arr["child_size"][arr["parent"] == root].sum().item()
         nx.set_node_attributes(graph, sizes, "size")
         return graph
 

@@ -2,8 +2,37 @@
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401
+from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["Interval", "StrOptions", "check_override_labels", "check_override_probabilities"]
+__all__ = [
+    "Interval", "StrOptions", "check_override_labels", "check_override_probabilities",
+    "check_sample_weight",
+]
+
+
+def check_sample_weight(sample_weight, X, finite):
+    """Validate ``sample_weight`` for ``X``; returns a float64 copy of the
+    weights of the ``finite`` rows, or None.
+
+    Raises ValueError naming ``sample_weight`` for a wrong shape, NaN or
+    infinite or negative values, and weights that are zero on every row
+    (or on every row without NaN/inf values).
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+        )
+    except ValueError as exc:
+        raise ValueError(f"Invalid sample_weight: {exc}") from exc
+    weight = weight[finite]
+    if weight.shape[0] and not np.any(weight > 0.0):
+        raise ValueError(
+            "sample_weight is zero on every row of X without NaN or infinite values; "
+            "at least one weight must be positive."
+        )
+    return np.ascontiguousarray(weight)
 
 
 def check_override_labels(labels, n_samples):

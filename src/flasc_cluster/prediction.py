@@ -5,7 +5,12 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._hdbscan.predict import assign_clusters, nearest_by_reachability, tree_lookup
+from ._hdbscan.predict import (
+    assign_clusters,
+    nearest_by_reachability,
+    nearest_by_reachability_core,
+    tree_lookup,
+)
 
 __all__ = ["Prediction", "approximate_predict"]
 
@@ -112,10 +117,25 @@ def approximate_predict(model, points):
 
     core = result.cluster.core_distances
     min_samples = model._min_samples
-    dist, idx = _neighbours(model, result, np.ascontiguousarray(Q[good]), 2 * min_samples)
-    nearest, reach, order = nearest_by_reachability(
-        dist, idx.astype(np.intp), core, min_samples, float(model.alpha)
-    )
+    Q_good = np.ascontiguousarray(Q[good])
+    weight = getattr(model, "_sample_weight", None)
+    if weight is None:
+        dist, idx = _neighbours(model, result, Q_good, 2 * min_samples)
+        nearest, reach, order = nearest_by_reachability(
+            dist, idx.astype(np.intp), core, min_samples, float(model.alpha)
+        )
+    else:
+        # a new point weighs 1: its core distance is where its training
+        # neighbours' weight reaches min_samples
+        from ._hdbscan.weighting import query_core
+
+        query, dist, idx = query_core(
+            lambda k: _neighbours(model, result, Q_good, k), weight, min_samples,
+            2 * min_samples, core.shape[0],
+        )
+        nearest, reach, order = nearest_by_reachability_core(
+            dist, idx, core, query, float(model.alpha)
+        )
     with np.errstate(divide="ignore"):
         lam = np.where(reach > 0.0, 1.0 / reach, np.finfo(np.float64).max)
 

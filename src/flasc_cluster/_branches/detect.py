@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._hdbscan.flat import extract_flat_clustering
-from .._hdbscan.linkage import mst_to_linkage
+from .._hdbscan.linkage import mst_to_linkage, mst_to_linkage_sized
 from .._hdbscan.space_tree import build_kdtree
 from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
 from .linkage import centrality_spanning_tree
@@ -111,7 +111,7 @@ def detect_cluster_branches(
         else:
             with np.errstate(divide="ignore"):
                 centrality = 1.0 / space.centroid_distances(
-                    points, cluster_probabilities[points]
+                    points, _centroid_weights(cluster_probabilities[points], selection)
                 )
         if method == "core":
             src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m)
@@ -142,11 +142,23 @@ def detect_cluster_branches(
         return ClusterBranches(
             points, centrality, graph, tree_edges, None, None, comp, max_dist, cluster_mst
         )
-    linkage = mst_to_linkage(tree_edges, m, partner)
+    if selection.get("point_weight") is None:
+        linkage = mst_to_linkage(tree_edges, m, partner)
+    else:
+        linkage = mst_to_linkage_sized(tree_edges, m, partner, selection["point_weight"])
     flat = extract_flat_clustering(linkage, **selection)
     return ClusterBranches(
         points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst
     )
+
+
+def _centroid_weights(probabilities, selection):
+    """Centroid weights: probability times sample weight (if any is positive)."""
+    weight = selection.get("point_weight")
+    if weight is None:
+        return probabilities
+    product = probabilities * weight
+    return product if product.sum() > 0.0 else probabilities
 
 
 def _component_labels(edges, m):
@@ -167,12 +179,16 @@ def _reuse_key(points, probabilities):
 def detect_branches(
     space, *, cluster_labels, cluster_probabilities, n_clusters, core_distances,
     neighbors, global_mst, alpha, method, selection, label_sides_as_branches,
-    previous=None,
+    previous=None, sample_weight=None,
 ):
     """Branch pass over every cluster and FLASC's combined labelling.
 
     ``previous``: an earlier FitResult with the same graph method; a cluster with the same points and probabilities reuses its
     centrality hierarchy and only runs the selection again.
+
+    ``sample_weight``: None or float64 (n,); branch sizes are then weight
+    sums (as fast_hdbscan's ``BranchDetector``) and the centroid weighs each
+    point by probability times weight.
     """
     reuse = {}
     if previous is not None:
@@ -199,9 +215,12 @@ def detect_branches(
     running = 0
     for c in range(n_clusters):
         points = np.sort(order[bounds[c]:bounds[c + 1]])
+        cluster_selection = selection if sample_weight is None else dict(
+            selection, point_weight=sample_weight[points]
+        )
         old = reuse.get(_reuse_key(points, cluster_probabilities)) if reuse else None
         if old is not None:
-            result = old._replace(flat=extract_flat_clustering(old.linkage, **selection))
+            result = old._replace(flat=extract_flat_clustering(old.linkage, **cluster_selection))
         elif points.shape[0] < 2:
             result = ClusterBranches(
                 points, np.full(points.shape[0], np.inf), np.empty((0, 2), np.intp),
@@ -217,7 +236,7 @@ def detect_branches(
                     else global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]
                 ),
                 alpha=alpha, method=method, local=local,
-                selection=selection,
+                selection=cluster_selection,
             )
         clusters.append(result)
         centralities[points] = result.centrality

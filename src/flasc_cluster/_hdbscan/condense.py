@@ -3,7 +3,9 @@
 Kernel module. A condensed tree is a structure of arrays
 (:class:`CondensedTree`): row ``r`` says that ``child[r]`` (a point when
 ``child < n_points``, else a cluster) leaves cluster ``parent[r]`` at density
-``lambda_val[r]`` (1 / distance) and holds ``child_size[r]`` points. The root
+``lambda_val[r]`` (1 / distance) and holds ``child_size[r]`` points (with
+sample weights: their weight sum, float64; a point row then carries the
+point's own weight, so find points by ``child < n_points``). The root
 cluster is ``n_points``; cluster ids are assigned in breadth-first order, so
 a parent's id is always smaller than its children's and rows appear in the
 same order as in the ``hdbscan`` package.
@@ -21,13 +23,13 @@ class CondensedTree(NamedTuple):
     parent: np.ndarray  # intp (n_rows,)
     child: np.ndarray  # intp (n_rows,)
     lambda_val: np.ndarray  # float64 (n_rows,)
-    child_size: np.ndarray  # intp (n_rows,)
+    child_size: np.ndarray  # intp (n_rows,); float64 with sample weights
 
 
 @njit(cache=NUMBA_CACHE)
 def _emit_subtree_points(
     hierarchy, start, n_points, parent_label, lambda_value, ignore, queue,
-    res_parent, res_child, res_lambda, res_size, pos,
+    res_parent, res_child, res_lambda, res_size, pos, point_size,
 ):
     """Breadth-first walk below ``start``: emit its points, mark all ignored."""
     head = 0
@@ -42,7 +44,7 @@ def _emit_subtree_points(
             res_parent[pos] = parent_label
             res_child[pos] = node
             res_lambda[pos] = lambda_value
-            res_size[pos] = 1
+            res_size[pos] = point_size[node]
             pos += 1
         else:
             row = node - n_points
@@ -61,15 +63,36 @@ def condense_tree(hierarchy, min_cluster_size):
     single points; a split into two non-runts creates two new clusters.
     """
     n_points = hierarchy.shape[0] + 1
+    return condense_tree_sized(hierarchy, min_cluster_size, np.ones(n_points, dtype=np.intp))
+
+
+@njit(cache=NUMBA_CACHE)
+def condense_tree_sized(hierarchy, min_cluster_size, point_size):
+    """:func:`condense_tree` with a size per point (sample weights).
+
+    ``point_size`` (n_points,) intp ones or float64 non-negative weights; a
+    subtree's size is the sum of its points' sizes (summed in linkage row
+    order, as :func:`~flasc_cluster._hdbscan.linkage.mst_to_linkage_sized`
+    does) and ``child_size`` has the dtype of ``point_size``. A single point
+    is never a cluster, whatever its size. Column 3 of ``hierarchy`` is not
+    read.
+    """
+    n_points = hierarchy.shape[0] + 1
     root = 2 * hierarchy.shape[0]
     max_rows = 2 * n_points
     res_parent = np.empty(max_rows, dtype=np.intp)
     res_child = np.empty(max_rows, dtype=np.intp)
     res_lambda = np.empty(max_rows, dtype=np.float64)
-    res_size = np.empty(max_rows, dtype=np.intp)
+    res_size = np.empty(max_rows, dtype=point_size.dtype)
     pos = 0
     if hierarchy.shape[0] == 0:
         return res_parent[:0], res_child[:0], res_lambda[:0], res_size[:0]
+    node_size = np.empty(root + 1, dtype=point_size.dtype)
+    node_size[:n_points] = point_size
+    for row in range(hierarchy.shape[0]):
+        node_size[n_points + row] = (
+            node_size[np.intp(hierarchy[row, 0])] + node_size[np.intp(hierarchy[row, 1])]
+        )
 
     relabel = np.empty(root + 1, dtype=np.intp)
     relabel[root] = n_points
@@ -103,12 +126,13 @@ def condense_tree(hierarchy, min_cluster_size):
             lambda_value = 1.0 / distance
         else:
             lambda_value = np.inf
-        left_count = np.intp(hierarchy[left - n_points, 3]) if left >= n_points else 1
-        right_count = (
-            np.intp(hierarchy[right - n_points, 3]) if right >= n_points else 1
-        )
+        left_count = node_size[left]
+        right_count = node_size[right]
+        # a single point falls out even when its weight reaches the minimum
+        left_big = left >= n_points and left_count >= min_cluster_size
+        right_big = right >= n_points and right_count >= min_cluster_size
         this_label = relabel[node]
-        if left_count >= min_cluster_size and right_count >= min_cluster_size:
+        if left_big and right_big:
             relabel[left] = next_label
             next_label += 1
             res_parent[pos] = this_label
@@ -123,26 +147,26 @@ def condense_tree(hierarchy, min_cluster_size):
             res_lambda[pos] = lambda_value
             res_size[pos] = right_count
             pos += 1
-        elif left_count < min_cluster_size and right_count < min_cluster_size:
+        elif not left_big and not right_big:
             pos = _emit_subtree_points(
                 hierarchy, left, n_points, this_label, lambda_value, ignore, queue,
-                res_parent, res_child, res_lambda, res_size, pos,
+                res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
             pos = _emit_subtree_points(
                 hierarchy, right, n_points, this_label, lambda_value, ignore, queue,
-                res_parent, res_child, res_lambda, res_size, pos,
+                res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
-        elif left_count < min_cluster_size:
+        elif not left_big:
             relabel[right] = this_label
             pos = _emit_subtree_points(
                 hierarchy, left, n_points, this_label, lambda_value, ignore, queue,
-                res_parent, res_child, res_lambda, res_size, pos,
+                res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
         else:
             relabel[left] = this_label
             pos = _emit_subtree_points(
                 hierarchy, right, n_points, this_label, lambda_value, ignore, queue,
-                res_parent, res_child, res_lambda, res_size, pos,
+                res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
     return (
         res_parent[:pos].copy(),
@@ -242,7 +266,7 @@ def simplify_hierarchy(parent, child, lambda_val, child_size, persistence_thresh
     out_parent = np.empty(n_keep, dtype=np.intp)
     out_child = np.empty(n_keep, dtype=np.intp)
     out_lambda = np.empty(n_keep, dtype=np.float64)
-    out_size = np.empty(n_keep, dtype=np.intp)
+    out_size = np.empty(n_keep, dtype=child_size.dtype)
     k = 0
     for r in range(n_rows):
         if not keep[r]:
@@ -269,7 +293,9 @@ def compute_stability(parent, child, lambda_val, child_size, root, n_clusters):
 
     Returns float64 (n_clusters,): sum over rows of
     ``(lambda - birth(parent)) * child_size``, birth being the density at
-    which the parent appeared (0 for the root).
+    which the parent appeared (0 for the root). With sample weights a point
+    row's ``child_size`` is its weight, so this is the weighted excess of
+    mass (a point of weight ``w`` counts as ``w`` duplicates).
     """
     births = np.full(n_clusters, np.inf)
     for r in range(parent.shape[0]):

@@ -9,7 +9,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .condense import CondensedTree, compute_stability, condense_tree, simplify_hierarchy
+from .condense import (
+    CondensedTree,
+    compute_stability,
+    condense_tree,
+    condense_tree_sized,
+    simplify_hierarchy,
+)
 from .select import label_points, persistence_scores, point_probabilities, select_clusters
 
 
@@ -43,8 +49,14 @@ def extract_flat_clustering(
     selection_epsilon=0.0,
     selection_persistence=0.0,
     max_cluster_size=0,
+    point_weight=None,
 ):
     """Condense ``linkage`` (float64 (n-1, 4)) and select flat clusters.
+
+    ``point_weight``: None, or float64 (n,) non-negative sample weights;
+    cluster sizes are then weight sums (compared with ``min_cluster_size``
+    and ``max_cluster_size``) and the stability is the weighted excess of
+    mass. Probabilities do not depend on the weights.
 
     With ``allow_single_cluster`` and the root selected as the only
     cluster, every point joins it with probability 1 (FLASC's convention,
@@ -64,7 +76,12 @@ def extract_flat_clustering(
             labels, np.zeros(n_points), np.empty(0), empty_condensed_tree(),
             np.empty(0, np.intp),
         )
-    tree = condense_tree(linkage, min_cluster_size)
+    if point_weight is None:
+        tree = condense_tree(linkage, min_cluster_size)
+        point_size = np.ones(n_points)
+    else:
+        point_size = np.ascontiguousarray(point_weight, dtype=np.float64)
+        tree = condense_tree_sized(linkage, min_cluster_size, point_size)
     if selection_persistence > 0.0 and tree[0].shape[0] > 0:
         tree = simplify_hierarchy(*tree, float(selection_persistence))
     tree = CondensedTree(*tree)
@@ -83,13 +100,13 @@ def extract_flat_clustering(
         tree.parent, tree.child, tree.lambda_val, labels, selected_ids, root, n_clusters
     )
     persistence = persistence_scores(
-        labels, selected_ids, stability, root, float(tree.lambda_val.max())
+        labels, selected_ids, stability, root, float(tree.lambda_val.max()), point_size
     )
     if allow_single_cluster and selected_ids.shape[0] == 1 and selected_ids[0] == root:
         labels = np.zeros(n_points, dtype=np.intp)
         probabilities = np.ones(n_points)
         if selection_epsilon > 0.0:
-            noise_rows = (tree.child_size == 1) & (
+            noise_rows = (tree.child < root) & (
                 tree.lambda_val < 1.0 / selection_epsilon
             )
             noise = tree.child[noise_rows]

@@ -12,6 +12,8 @@ nor on the row order of the data:
    realises its core distance), when that component takes part;
 2. the remaining components merge largest first (ties by smallest point
    index), so runts that meet at a split fall out of the parent cluster.
+   With sample weights (:func:`mst_to_linkage_sized`) "largest" and the
+   size column mean weight sums.
 """
 
 import numpy as np
@@ -47,11 +49,24 @@ def mst_to_linkage(edges, n_points, partner):
     row ``r`` has id ``n_points + r``. An isolated merge keeps hdbscan's
     orientation (left holds ``a``).
     """
+    return mst_to_linkage_sized(edges, n_points, partner, np.ones(n_points, dtype=np.intp))
+
+
+@njit(cache=NUMBA_CACHE)
+def mst_to_linkage_sized(edges, n_points, partner, point_size):
+    """:func:`mst_to_linkage` with a size per point.
+
+    ``point_size`` (n_points,): intp ones (plain counts) or float64
+    non-negative sample weights; the size column holds the sums, and ties
+    at one height merge the heaviest components first. Other arguments and
+    the result as in :func:`mst_to_linkage`.
+    """
     n_edges = edges.shape[0]
     n_nodes = n_points + n_edges
     has_partner = partner.shape[0] == n_points
     parent = np.arange(n_nodes)
-    size = np.ones(n_nodes, dtype=np.intp)
+    size = np.zeros(n_nodes, dtype=point_size.dtype)
+    size[:n_points] = point_size
     min_idx = np.arange(n_nodes)
     out = np.empty((n_edges, 4), dtype=np.float64)
     local = np.full(n_nodes, -1, dtype=np.intp)
@@ -106,7 +121,7 @@ def mst_to_linkage(edges, n_points, partner):
         # 2. the rest, per group: largest first, ties by smallest point index
         m = 0
         comp = np.empty(k, dtype=np.intp)
-        neg_size = np.empty(k, dtype=np.intp)
+        neg_size = np.empty(k, dtype=size.dtype)
         first = np.empty(k, dtype=np.intp)
         slot = np.empty(k, dtype=np.intp)
         for q in range(k):

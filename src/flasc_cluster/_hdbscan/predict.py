@@ -85,12 +85,23 @@ def nearest_by_reachability(dist, idx, core, min_samples, alpha):
     where ``order`` (q, K) lists the neighbours by that key.
     """
     q, K = dist.shape
+    query_core = np.empty(q)
+    for i in range(q):
+        query_core[i] = dist[i, min(min_samples, K) - 1]
+    return nearest_by_reachability_core(dist, idx, core, query_core, alpha)
+
+
+@njit(cache=NUMBA_CACHE)
+def nearest_by_reachability_core(dist, idx, core, query_core, alpha):
+    """:func:`nearest_by_reachability` with given query core distances
+    (float64 (q,), e.g. weighted ones)."""
+    q, K = dist.shape
     nearest = np.empty(q, dtype=np.intp)
     reach = np.empty(q)
     order = np.empty((q, K), dtype=np.intp)
     mr = np.empty(K)
     for i in range(q):
-        core_q = dist[i, min(min_samples, K) - 1]
+        core_q = query_core[i]
         for t in range(K):
             mr[t] = max(core_q, core[idx[i, t]], dist[i, t] / alpha)
         # neighbours are sorted by (dist, idx): a stable sort on mr keeps that

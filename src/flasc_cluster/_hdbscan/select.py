@@ -18,14 +18,14 @@ def _cluster_structure(parent, child, lambda_val, child_size, root, n_clusters):
     """Per-cluster parent, birth lambda, size, child count and max row lambda."""
     node_parent = np.full(n_clusters, -1, dtype=np.intp)
     node_birth = np.zeros(n_clusters)
-    node_size = np.zeros(n_clusters, dtype=np.intp)
+    node_size = np.zeros(n_clusters)  # float64: sizes may be weight sums
     n_children = np.zeros(n_clusters, dtype=np.intp)
     max_lambda = np.zeros(n_clusters)  # hdbscan's ``max_lambdas``
     for r in range(parent.shape[0]):
         p = parent[r] - root
         if lambda_val[r] > max_lambda[p]:
             max_lambda[p] = lambda_val[r]
-        if child_size[r] > 1:
+        if child[r] >= root:
             c = child[r] - root
             node_parent[c] = p
             node_birth[c] = lambda_val[r]
@@ -49,13 +49,16 @@ def select_clusters(
     node_parent, node_birth, node_size, n_children, _ = _cluster_structure(
         parent, child, lambda_val, child_size, root, n_clusters
     )
-    n_points = root
     is_cluster = np.zeros(n_clusters, dtype=np.bool_)
-    if max_cluster_size <= 0:
-        max_cluster_size = n_points + 1
+    size_limit = np.inf if max_cluster_size <= 0 else np.float64(max_cluster_size)
     # the root holds every point (hdbscan counts only its cluster children,
-    # which lets max_cluster_size pass a root that then takes every point)
-    node_size[0] = n_points
+    # which lets max_cluster_size pass a root that then takes every point);
+    # its rows' sizes sum to n_points, or to the total weight
+    root_size = 0.0
+    for r in range(parent.shape[0]):
+        if parent[r] == root:
+            root_size += child_size[r]
+    node_size[0] = root_size
     first = 0 if allow_single_cluster else 1
 
     if not leaf_selection:
@@ -68,7 +71,7 @@ def select_clusters(
             subtree = np.float32(0.0)
             for k in range(indptr[c], indptr[c + 1]):
                 subtree = np.float32(np.float64(subtree) + stability[kids[k]])
-            if np.float64(subtree) > stability[c] or node_size[c] > max_cluster_size:
+            if np.float64(subtree) > stability[c] or node_size[c] > size_limit:
                 is_cluster[c] = False
                 stability[c] = np.float64(subtree)
         # a selected cluster deselects its whole subtree (top-down sweep)
@@ -230,13 +233,17 @@ def point_probabilities(parent, child, lambda_val, labels, selected_ids, root, n
 
 
 @njit(cache=NUMBA_CACHE)
-def persistence_scores(labels, selected_ids, stability, root, tree_max_lambda):
-    """hdbscan's cluster persistence: stability / (size * max lambda)."""
+def persistence_scores(labels, selected_ids, stability, root, tree_max_lambda, point_size):
+    """hdbscan's cluster persistence: stability / (size * max lambda).
+
+    ``point_size`` float64 (n,): ones, or the sample weights (size is then
+    the cluster's weight sum, matching the weighted stability).
+    """
     n_sel = selected_ids.shape[0]
-    sizes = np.zeros(n_sel, dtype=np.intp)
+    sizes = np.zeros(n_sel)
     for i in range(labels.shape[0]):
         if labels[i] >= 0:
-            sizes[labels[i]] += 1
+            sizes[labels[i]] += point_size[i]
     out = np.empty(n_sel)
     for k in range(n_sel):
         if np.isinf(tree_max_lambda) or tree_max_lambda == 0.0 or sizes[k] == 0:
