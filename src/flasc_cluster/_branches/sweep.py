@@ -25,7 +25,7 @@ a whole box is accepted only when its farthest corner passes the exact test
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import (
@@ -181,14 +181,15 @@ def _collect_roots(
 
 
 @njit(cache=NUMBA_CACHE)
-def _scan_partner(
-    data, idx_array, x, start, end, added, max_dist, alpha, p, r_reject,
-    r_max, best_d, best_j,
+def _scan_earlier(
+    data, idx_array, x, rank_i, rank, start, end, max_dist, alpha, p,
+    r_reject, r_max, best_d, best_j,
 ):
-    """Offer the added rows ``start:end`` as nearest neighbour of ``x``;
-    returns the new ``(r_max, best_d, best_j)``."""
+    """Offer the rows ``start:end`` ranked before ``rank_i`` as nearest
+    neighbour of ``x``; returns the new ``(r_max, best_d, best_j)``."""
     for row in range(start, end):
-        if not added[row]:
+        j = idx_array[row]
+        if rank[j] >= rank_i:
             continue
         r = rdist_to_row(x, data, row, p)
         if r > r_max:
@@ -196,7 +197,6 @@ def _scan_partner(
         d = rdist_to_dist(r, p)
         if not d / alpha <= max_dist:
             continue
-        j = idx_array[row]
         if key_less(d, j, best_d, best_j):
             best_d = d
             best_j = j
@@ -204,57 +204,87 @@ def _scan_partner(
     return r_max, best_d, best_j
 
 
-@njit(cache=NUMBA_CACHE)
-def _nearest_added(
-    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
-    row, added, added_count, max_dist, alpha, p, r_reject, stack,
-):
-    """Nearest added neighbour (local id, ties by smallest id) of reordered
-    row ``row`` within reach, -1 if none.
+@njit(cache=NUMBA_CACHE, parallel=True)
+def earlier_partners(tree, rank, max_dist, alpha, p):
+    """Each point's nearest neighbour within reach among the points ranked
+    before it (local id, distance ties by smallest id; -1: none).
 
-    Starts in the row's leaf and walks up, visiting each sibling subtree
-    depth-first, nearer child first; prunes empty and too distant nodes.
+    The same answer as :func:`_nearest_added` at the moment the sweep adds
+    the point (the added points are exactly those ranked before it), but
+    independent of the sweep's state, so all points are searched in
+    parallel. Nodes whose points all rank later are pruned.
     """
-    x = data[row]
-    node = leaf_of_row(node_end, node_is_leaf, row)
-    r_max, best_d, best_j = _scan_partner(
-        data, idx_array, x, node_start[node], node_end[node], added, max_dist,
-        alpha, p, r_reject, r_reject, np.inf, -1,
-    )
-    while node > 0:
-        sibling = node + 1 if node % 2 == 1 else node - 1
-        node = (node - 1) // 2
-        if added_count[sibling] == 0:
-            continue
-        if min_rdist_to_node(x, node_lo, node_hi, sibling, p) > r_max:
-            continue
-        stack[0] = sibling
-        top = 1
-        while top > 0:
-            top -= 1
-            current = stack[top]
-            if added_count[current] == 0:
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    m = data.shape[0]
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    node_min_rank = np.empty(n_nodes, dtype=np.intp)
+    for leaf in range(first_leaf, n_nodes):
+        low = m
+        for row in range(node_start[leaf], node_end[leaf]):
+            low = min(low, rank[idx_array[row]])
+        node_min_rank[leaf] = low
+    for node in range(first_leaf - 1, -1, -1):
+        node_min_rank[node] = min(node_min_rank[2 * node + 1], node_min_rank[2 * node + 2])
+    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
+    partner = np.full(m, -1, dtype=np.intp)
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
+    n_chunks = (m + 255) // 256
+    for chunk in prange(n_chunks):
+        stack = np.empty(stack_size, dtype=np.intp)
+        for row_i in range(chunk * 256, min(m, (chunk + 1) * 256)):
+            i = idx_array[row_i]
+            rank_i = rank[i]
+            if rank_i == 0:
                 continue
-            if min_rdist_to_node(x, node_lo, node_hi, current, p) > r_max:
-                continue
-            if node_is_leaf[current]:
-                r_max, best_d, best_j = _scan_partner(
-                    data, idx_array, x, node_start[current], node_end[current],
-                    added, max_dist, alpha, p, r_reject, r_max, best_d, best_j,
-                )
-                continue
-            left = 2 * current + 1
-            right = left + 1
-            if min_rdist_to_node(x, node_lo, node_hi, left, p) <= min_rdist_to_node(
-                x, node_lo, node_hi, right, p
-            ):
-                stack[top] = right
-                stack[top + 1] = left
-            else:
-                stack[top] = left
-                stack[top + 1] = right
-            top += 2
-    return best_j
+            x = data[row_i]
+            node = leaf_of_row(node_end, node_is_leaf, row_i)
+            r_max, best_d, best_j = _scan_earlier(
+                data, idx_array, x, rank_i, rank, node_start[node], node_end[node],
+                max_dist, alpha, p, r_reject, r_reject, np.inf, -1,
+            )
+            while node > 0:
+                sibling = node + 1 if node % 2 == 1 else node - 1
+                node = (node - 1) // 2
+                if node_min_rank[sibling] >= rank_i:
+                    continue
+                if min_rdist_to_node(x, node_lo, node_hi, sibling, p) > r_max:
+                    continue
+                stack[0] = sibling
+                top = 1
+                while top > 0:
+                    top -= 1
+                    current = stack[top]
+                    if node_min_rank[current] >= rank_i:
+                        continue
+                    if min_rdist_to_node(x, node_lo, node_hi, current, p) > r_max:
+                        continue
+                    if node_is_leaf[current]:
+                        r_max, best_d, best_j = _scan_earlier(
+                            data, idx_array, x, rank_i, rank, node_start[current],
+                            node_end[current], max_dist, alpha, p, r_reject, r_max,
+                            best_d, best_j,
+                        )
+                        continue
+                    left = 2 * current + 1
+                    right = left + 1
+                    if min_rdist_to_node(x, node_lo, node_hi, left, p) <= min_rdist_to_node(
+                        x, node_lo, node_hi, right, p
+                    ):
+                        stack[top] = right
+                        stack[top + 1] = left
+                    else:
+                        stack[top] = left
+                        stack[top + 1] = right
+                    top += 2
+            partner[i] = best_j
+    return partner
 
 
 @njit(cache=NUMBA_CACHE)
@@ -296,7 +326,9 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
     edges = np.empty((max(m - 1, 0), 3))
     n_edges = 0
     roots = np.empty(m, dtype=np.intp)
-    partner = np.full(m, -1, dtype=np.intp)
+    # nearest earlier neighbours, searched in parallel beforehand: a point
+    # with an earlier neighbour in reach has n_roots > 0 and vice versa
+    partner = earlier_partners(tree, rank, max_dist, alpha, p)
     keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
@@ -310,11 +342,6 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
                 stamp, roots, stack, max_dist, alpha, p, r_reject,
             )
         if n_roots > 0:
-            partner[i] = _nearest_added(
-                data, idx_array, node_start, node_end, node_lo, node_hi,
-                node_is_leaf, row_i, added, added_count, max_dist, alpha, p,
-                r_reject, stack,
-            )
             # the same unions, in the same order, as the CSR sweep
             n_edges = join_components(
                 i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
