@@ -268,19 +268,21 @@ def tree_n_levels(n, leaf_size):
 
 
 @njit(cache=NUMBA_CACHE)
-def _select_nth(data, idx, start, end, nth, dim):
-    """Partially order ``idx[start:end]`` by ``data[idx, dim]`` around ``nth``.
+def _select_nth(keys, perm, nth):
+    """Partially order ``keys`` (float64 (m,)) and ``perm`` (intp (m,))
+    together around position ``nth``.
 
-    Afterwards ``data[idx[r], dim] <= data[idx[nth], dim]`` for ``r < nth``
-    and ``>=`` for ``r > nth`` (iterative 3-way quickselect with a
-    median-of-three pivot; deterministic, linear on data with many ties).
+    Afterwards ``keys[r] <= keys[nth]`` for ``r < nth`` and ``>=`` for
+    ``r > nth`` (iterative 3-way quickselect with a median-of-three pivot;
+    deterministic, linear on data with many ties). Works on contiguous
+    arrays, so the tree build never gathers through an index per step.
     """
-    lo = start
-    hi = end - 1
+    lo = 0
+    hi = keys.shape[0] - 1
     while hi > lo:
-        a = data[idx[lo], dim]
-        b = data[idx[(lo + hi) // 2], dim]
-        c = data[idx[hi], dim]
+        a = keys[lo]
+        b = keys[(lo + hi) // 2]
+        c = keys[hi]
         if a < b:
             if b < c:
                 pivot = b
@@ -299,17 +301,21 @@ def _select_nth(data, idx, start, end, nth, dim):
         i = lo
         gt = hi
         while i <= gt:
-            v = data[idx[i], dim]
+            v = keys[i]
             if v < pivot:
-                tmp = idx[lt]
-                idx[lt] = idx[i]
-                idx[i] = tmp
+                keys[i] = keys[lt]
+                keys[lt] = v
+                t = perm[i]
+                perm[i] = perm[lt]
+                perm[lt] = t
                 lt += 1
                 i += 1
             elif v > pivot:
-                tmp = idx[gt]
-                idx[gt] = idx[i]
-                idx[i] = tmp
+                keys[i] = keys[gt]
+                keys[gt] = v
+                t = perm[i]
+                perm[i] = perm[gt]
+                perm[gt] = t
                 gt -= 1
             else:
                 i += 1
@@ -326,9 +332,11 @@ def build_kdtree(data, leaf_size):
     """Build a :class:`KDTree` over ``data`` float64 (n, d), ``n >= 1``.
 
     ``leaf_size`` (int >= 1) as in scikit-learn. The input is not modified;
-    the tree holds a reordered C-contiguous copy. Each level is built in
-    parallel over its nodes (disjoint row ranges), so the tree does not depend
-    on the thread count.
+    the tree holds a reordered C-contiguous copy, which is kept in node
+    order while the tree is built (each split moves the node's rows), so
+    every scan is contiguous. Each level is built in parallel over its
+    nodes (disjoint row ranges), so the tree does not depend on the thread
+    count. A node splits its widest dimension at the median row.
     """
     n = data.shape[0]
     dim = data.shape[1]
@@ -336,6 +344,10 @@ def build_kdtree(data, leaf_size):
     n_nodes = (1 << n_levels) - 1
     first_leaf = n_nodes // 2
 
+    work = np.empty((n, dim), dtype=np.float64)
+    for r in range(n):
+        for k in range(dim):
+            work[r, k] = data[r, k]
     idx = np.arange(n).astype(np.intp)
     node_start = np.zeros(n_nodes, dtype=np.intp)
     node_end = np.zeros(n_nodes, dtype=np.intp)
@@ -344,23 +356,25 @@ def build_kdtree(data, leaf_size):
     node_is_leaf = np.zeros(n_nodes, dtype=np.bool_)
     node_end[0] = n
 
+    # the root's box; every other node's box is computed as its parent's
+    # split moves the rows
+    for k in range(dim):
+        node_lo[:, k] = np.inf
+        node_hi[:, k] = -np.inf
+    for r in range(n):
+        for k in range(dim):
+            v = work[r, k]
+            if v < node_lo[0, k]:
+                node_lo[0, k] = v
+            if v > node_hi[0, k]:
+                node_hi[0, k] = v
+
     for level in range(n_levels):
         level_first = (1 << level) - 1
         level_last = (1 << (level + 1)) - 1
         for node in prange(level_first, level_last):
             start = node_start[node]
             end = node_end[node]
-            for k in range(dim):
-                node_lo[node, k] = np.inf
-                node_hi[node, k] = -np.inf
-            for r in range(start, end):
-                row = idx[r]
-                for k in range(dim):
-                    v = data[row, k]
-                    if v < node_lo[node, k]:
-                        node_lo[node, k] = v
-                    if v > node_hi[node, k]:
-                        node_hi[node, k] = v
             if node >= first_leaf:
                 node_is_leaf[node] = True
             else:
@@ -371,22 +385,43 @@ def build_kdtree(data, leaf_size):
                     if spread > widest:
                         widest = spread
                         split_dim = k
-                mid = start + (end - start) // 2
-                _select_nth(data, idx, start, end, mid, split_dim)
+                m = end - start
+                mid = start + m // 2
                 left = 2 * node + 1
+                if m > 1:
+                    keys = np.empty(m, dtype=np.float64)
+                    perm = np.arange(m).astype(np.intp)
+                    for r in range(m):
+                        keys[r] = work[start + r, split_dim]
+                    _select_nth(keys, perm, mid - start)
+                    moved = np.empty((m, dim), dtype=np.float64)
+                    moved_idx = np.empty(m, dtype=np.intp)
+                    for r in range(m):
+                        src = start + perm[r]
+                        moved_idx[r] = idx[src]
+                        for k in range(dim):
+                            moved[r, k] = work[src, k]
+                    for r in range(m):
+                        child = left if start + r < mid else left + 1
+                        idx[start + r] = moved_idx[r]
+                        for k in range(dim):
+                            v = moved[r, k]
+                            work[start + r, k] = v
+                            if v < node_lo[child, k]:
+                                node_lo[child, k] = v
+                            if v > node_hi[child, k]:
+                                node_hi[child, k] = v
+                else:
+                    for r in range(start, end):
+                        for k in range(dim):
+                            node_lo[left + 1, k] = work[r, k]
+                            node_hi[left + 1, k] = work[r, k]
                 node_start[left] = start
                 node_end[left] = mid
                 node_start[left + 1] = mid
                 node_end[left + 1] = end
 
-    tree_data = np.empty((n, dim), dtype=np.float64)
-    for r in range(n):
-        row = idx[r]
-        for k in range(dim):
-            tree_data[r, k] = data[row, k]
-    return KDTree(
-        tree_data, idx, node_start, node_end, node_lo, node_hi, node_is_leaf
-    )
+    return KDTree(work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf)
 
 
 # ---------------------------------------------------------------------------
