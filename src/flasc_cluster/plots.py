@@ -71,7 +71,7 @@ def _generated_color(i):
 
 
 def label_palette(n_labels, palette=None):
-    """RGBA colours of labels ``0 .. n_labels - 1``.
+    """RGBA colours of the labels 0 to ``n_labels - 1``.
 
     Parameters
     ----------
