@@ -530,6 +530,36 @@ def _isolated_leaves(tree, node_comp, node_min_core, comp_w, alpha, p, isolated)
         isolated[leaf] = not found
 
 
+@njit(cache=NUMBA_CACHE, parallel=True)
+def _refresh_components(parent, comp):
+    """``comp[row]``: the root of ``row`` (parallel, reading ``parent``
+    only); then every ``parent`` entry points at its root."""
+    n = parent.shape[0]
+    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
+    for chunk in prange(n_chunks):
+        for row in range(chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)):
+            r = row
+            while parent[r] != r:
+                r = parent[r]
+            comp[row] = r
+    for row in range(n):
+        parent[row] = comp[row]
+
+
+@njit(cache=NUMBA_CACHE, parallel=True)
+def _leaf_components(node_start, node_end, comp, node_comp):
+    """``node_comp[leaf]``: the component of all the leaf's rows, or -1."""
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    for leaf in prange(first_leaf, n_nodes):
+        c = comp[node_start[leaf]]
+        for row in range(node_start[leaf] + 1, node_end[leaf]):
+            if comp[row] != c:
+                c = -1
+                break
+        node_comp[leaf] = c
+
+
 @njit(cache=NUMBA_CACHE)
 def boruvka_mst(tree, core_distances, alpha, p):
     """Exact MST of the mutual-reachability graph of the tree's points.
@@ -609,13 +639,7 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
 
     while n_edges < n - 1:
         # 1. components of nodes (-1: mixed)
-        for leaf in range(first_leaf, n_nodes):
-            c = comp[node_start[leaf]]
-            for row in range(node_start[leaf] + 1, node_end[leaf]):
-                if comp[row] != c:
-                    c = -1
-                    break
-            node_comp[leaf] = c
+        _leaf_components(node_start, node_end, comp, node_comp)
         for node in range(first_leaf - 1, -1, -1):
             c = node_comp[2 * node + 1]
             node_comp[node] = c if c == node_comp[2 * node + 2] else -1
@@ -712,8 +736,7 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
             n_added += 1
         if n_added == 0:
             break  # unreachable for finite input; never loop forever
-        for row in range(n):
-            comp[row] = ds_find(parent, row)
+        _refresh_components(parent, comp)
 
     order = argsort_edges(edge_w[:n_edges], edge_a[:n_edges], edge_b[:n_edges])
     out = np.empty((n_edges, 3), dtype=np.float64)
