@@ -27,7 +27,13 @@ One round:
    core distance exceeds the threshold, and nodes whose box is too far. A
    search that finds an edge of weight ``<= bound[c]`` has found the point's
    exact best (any better edge is never pruned). Points in mixed leaves go
-   first; the bounds are then recomputed before the interior points search.
+   first; the bounds are then recomputed. Each single-component leaf gets a
+   lower bound on its points' edges to other components (box-to-box
+   distance to the nearest box holding other components); the leaf of each
+   component with the smallest bound searches next, tightening the bounds,
+   and then the other leaves whose lower bound does not exceed their
+   component's bound. The first round reads most best edges off the kNN
+   lists (see :func:`_seed_from_knn`).
 5. Per-component minimum (serial), union of the chosen edges (an edge chosen
    by both its components is added once).
 
@@ -485,16 +491,15 @@ def _min_rdist_between_nodes(node_lo, node_hi, a, b, p):
 
 
 @njit(cache=NUMBA_CACHE, parallel=True)
-def _isolated_leaves(tree, node_comp, node_min_core, comp_w, alpha, p, isolated):
-    """Flag single-component leaves whose points cannot have an edge of
-    weight ``<= comp_w[c]`` to another component.
-
-    This is the point search's pruning (:func:`_search_point`: nodes of the
-    own component, nodes whose minimum core distance exceeds the bound and
-    nodes whose box is out of reach) applied with the leaf's box in place
-    of the point, with a bound no smaller than any of its points' search
-    thresholds, so a flagged point's search would find nothing. Parallel
-    over leaves; writes ``isolated[leaf]`` only.
+def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
+    """Lower bound of every edge from a single-component leaf's points to
+    another component: ``max(min core in the leaf, d_lb / alpha)`` with
+    ``d_lb`` the distance from the leaf's box to the nearest box holding
+    points of other components (branch and bound over the tree; ``inf``
+    when there is none). Box gaps round monotonically and distances are
+    formed as in ``rdist``/``rdist_to_dist``, so no computed edge weight is
+    below the bound. Mixed leaves get 0. Parallel over leaves; writes
+    ``leaf_lb[leaf]`` only.
     """
     n_nodes = tree.node_start.shape[0]
     first_leaf = n_nodes // 2
@@ -502,32 +507,38 @@ def _isolated_leaves(tree, node_comp, node_min_core, comp_w, alpha, p, isolated)
     node_hi = tree.node_hi
     stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
     for leaf in prange(first_leaf, n_nodes):
-        isolated[leaf] = False
         c = node_comp[leaf]
         if c < 0:
+            leaf_lb[leaf] = 0.0
             continue
-        thr = comp_w[c]
-        if not thr < np.inf:
-            continue
-        r_max = rdist_reject_bound(unscaled_dist_bound(thr, alpha), p)
         stack = np.empty(stack_size, dtype=np.intp)
         stack[0] = 0
         top = 1
-        found = False
-        while top > 0 and not found:
+        best = np.inf
+        while top > 0:
             top -= 1
             node = stack[top]
-            if node_comp[node] == c or node_min_core[node] > thr:
+            if node_comp[node] == c:
                 continue
-            if _min_rdist_between_nodes(node_lo, node_hi, leaf, node, p) > r_max:
+            r = _min_rdist_between_nodes(node_lo, node_hi, leaf, node, p)
+            if not r < best:
                 continue
             if node >= first_leaf:
-                found = True
+                best = r
+                continue
+            left = 2 * node + 1
+            right = left + 1
+            r_left = _min_rdist_between_nodes(node_lo, node_hi, leaf, left, p)
+            r_right = _min_rdist_between_nodes(node_lo, node_hi, leaf, right, p)
+            # push the farther child first so that the nearer one is next
+            if r_left <= r_right:
+                stack[top] = right
+                stack[top + 1] = left
             else:
-                stack[top] = 2 * node + 1
-                stack[top + 1] = 2 * node + 2
-                top += 2
-        isolated[leaf] = not found
+                stack[top] = left
+                stack[top + 1] = right
+            top += 2
+        leaf_lb[leaf] = max(node_min_core[leaf], rdist_to_dist(best, p) / alpha)
 
 
 @njit(cache=NUMBA_CACHE, parallel=True)
@@ -623,7 +634,8 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
     cand_j = np.full(n, -1, dtype=np.intp)
     cand_exact = np.zeros(n, dtype=np.bool_)
     need = np.zeros(n, dtype=np.bool_)
-    isolated = np.zeros(n_nodes, dtype=np.bool_)
+    leaf_lb = np.zeros(n_nodes, dtype=np.float64)
+    frontier = np.empty(n, dtype=np.intp)
     comp_w = np.empty(n, dtype=np.float64)
     comp_from = np.empty(n, dtype=np.intp)
     comp_to = np.empty(n, dtype=np.intp)
@@ -690,26 +702,43 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
         # 4. phase 2: exact searches below the component bounds, first for
         # points in mixed leaves (likely on a component border), which
         # tightens the bounds for the (interior) rest
-        for interior in range(2):
-            if interior == 1:
-                _isolated_leaves(
-                    tree, node_comp, node_min_core, comp_w, alpha, p, isolated
-                )
+        # first points in mixed leaves, then those in single-component
+        # leaves nearest to other components (tightening the bounds), then
+        # the remaining single-component leaves whose lower bound is not
+        # above their component's bound
+        for stage in range(3):
+            if stage == 1:
+                _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb)
+                for c in range(n):
+                    frontier[c] = -1
+                for leaf in range(first_leaf, n_nodes):
+                    c = node_comp[leaf]
+                    if c >= 0 and not leaf_lb[leaf] > comp_w[c] and (
+                        frontier[c] < 0 or leaf_lb[leaf] < leaf_lb[frontier[c]]
+                    ):
+                        frontier[c] = leaf
             n_rows = 0
             for row in range(n):
-                if (
-                    not cand_exact[row]
-                    and not point_lb[row] > comp_w[comp[row]]
-                    and (node_comp[leaf_of[row]] < 0) != (interior == 1)
-                    and not (interior == 1 and isolated[leaf_of[row]])
-                ):
+                if cand_exact[row] or point_lb[row] > comp_w[comp[row]]:
+                    continue
+                leaf = leaf_of[row]
+                if stage == 0:
+                    take = node_comp[leaf] < 0
+                else:
+                    c = node_comp[leaf]
+                    take = (
+                        c >= 0
+                        and not leaf_lb[leaf] > comp_w[c]
+                        and (frontier[c] == leaf) == (stage == 1)
+                    )
+                if take:
                     rows[n_rows] = row
                     n_rows += 1
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
                 rows, n_rows, comp_w, point_lb, cand_w, cand_j, cand_exact,
             )
-            if interior == 0:
+            if stage < 2:
                 _component_minima(
                     comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
                 )
