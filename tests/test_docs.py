@@ -110,3 +110,52 @@ def test_migration_page_maps_every_fitted_attribute():
     migration = _doc_text("migration.rst")
     missing = sorted(name for name in attributes if f"``{name}``" not in migration)
     assert not missing, f"docs/migration.rst does not map {missing}"
+
+
+def _python_blocks(name):
+    """The ``.. code-block:: python`` bodies of a docs page, dedented."""
+    blocks, current = [], None
+    for line in _doc_text(name).splitlines() + [""]:
+        if line.strip() == ".. code-block:: python":
+            current = []
+        elif current is not None:
+            if line and not line[0].isspace():
+                blocks.append("\n".join(current))
+                current = None
+            else:
+                current.append(line[3:] if line.startswith("   ") else line.strip())
+    if current is not None:
+        blocks.append("\n".join(current))
+    return [b for b in blocks if b.strip()]
+
+
+def test_quickstart_code_blocks_run(tmp_path):
+    # every Python block of the quick start runs, in order, in one namespace;
+    # the names the page leaves to the reader are filled in here
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.cluster import HDBSCAN
+
+    blocks = _python_blocks("quickstart.rst")
+    assert len(blocks) >= 5
+    ns = {}
+    exec(compile(blocks[0], "quickstart-0", "exec"), ns)
+    X, model = ns["X"], ns["model"]
+    # what the page says of the first fit
+    assert model.cluster_labels_.max() == 2
+    assert model.labels_.max() == 11
+    ns["X_new"] = X[::7] + 0.01
+    ns["my_labels"] = model.cluster_labels_.copy()
+    ns["fitted_hdbscan_or_sklearn_clusterer"] = HDBSCAN(min_cluster_size=20, copy=True).fit(X)
+    for k, block in enumerate(blocks[1:], start=1):
+        exec(compile(block, f"quickstart-{k}", "exec"), ns)
+    plt.close("all")
+    # "approximate_predict of the training rows reproduces labels_ and probabilities_"
+    from flasc_cluster import approximate_predict
+
+    fresh = ns["FLASC"](min_cluster_size=20).fit(X)
+    pred = approximate_predict(fresh, X)
+    np = pytest.importorskip("numpy")
+    np.testing.assert_array_equal(pred.labels, fresh.labels_)
+    np.testing.assert_allclose(pred.probabilities, fresh.probabilities_)
