@@ -205,3 +205,24 @@ def test_flasc_full_labels_unchanged(monkeypatch, name, params):
     # the lazily rebuilt graphs are the ones the CSR path materialised
     for a, b in zip(swept.cluster_approximation_graphs_, csr.cluster_approximation_graphs_):
         np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+@pytest.mark.parametrize("m, n_edges", [(1, 3), (30, 500), (50, 6000), (400, 3000)])
+def test_symmetric_csr_equals_scipy(m, n_edges):
+    # duplicates, both directions, self-loops; rows short (insertion sort)
+    # and long (> 64 entries) alike
+    from scipy.sparse import coo_matrix
+
+    rng = np.random.default_rng(m)
+    src = rng.integers(0, m, n_edges).astype(np.intp)
+    dst = rng.integers(0, m, n_edges).astype(np.intp)
+    indptr, indices = symmetric_csr(src, dst, m)
+    keep = src != dst
+    ref = coo_matrix(
+        (np.ones(2 * keep.sum()), (np.r_[src[keep], dst[keep]], np.r_[dst[keep], src[keep]])),
+        shape=(m, m),
+    ).tocsr()
+    ref.sum_duplicates()
+    ref.sort_indices()
+    np.testing.assert_array_equal(indptr, ref.indptr)
+    np.testing.assert_array_equal(indices, ref.indices)

@@ -6,15 +6,19 @@ free of duplicates and self-loops.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import rdist, rdist_to_dist
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, parallel=True)
 def symmetric_csr(src, dst, m):
-    """CSR of the undirected graph with edges ``src[e] -- dst[e]``."""
+    """CSR of the undirected graph with edges ``src[e] -- dst[e]``.
+
+    Rows are sorted in place and deduplicated in parallel (each row is
+    touched by one thread), then compacted.
+    """
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
         if src[e] != dst[e]:
@@ -32,19 +36,39 @@ def symmetric_csr(src, dst, m):
             fill[a] += 1
             raw[fill[b]] = a
             fill[b] += 1
-    indptr = np.zeros(m + 1, dtype=np.intp)
-    indices = np.empty(counts[m], dtype=np.intp)
-    pos = 0
-    for i in range(m):
-        row = np.sort(raw[counts[i]:counts[i + 1]])
+    kept = np.zeros(m + 1, dtype=np.intp)
+    for i in prange(m):
+        start = counts[i]
+        end = counts[i + 1]
+        if end - start <= 64:
+            for e in range(start + 1, end):  # insertion sort: short rows
+                v = raw[e]
+                f = e - 1
+                while f >= start and raw[f] > v:
+                    raw[f + 1] = raw[f]
+                    f -= 1
+                raw[f + 1] = v
+        else:
+            raw[start:end].sort()
+        pos = start
         last = -1
-        for j in row:
+        for e in range(start, end):
+            j = raw[e]
             if j != last:
-                indices[pos] = j
+                raw[pos] = j
                 pos += 1
                 last = j
-        indptr[i + 1] = pos
-    return indptr, indices[:pos].copy()
+        kept[i + 1] = pos - start
+    indptr = np.zeros(m + 1, dtype=np.intp)
+    for i in range(m):
+        indptr[i + 1] = indptr[i] + kept[i + 1]
+    indices = np.empty(indptr[m], dtype=np.intp)
+    for i in prange(m):
+        start = counts[i]
+        out = indptr[i]
+        for t in range(kept[i + 1]):
+            indices[out + t] = raw[start + t]
+    return indptr, indices
 
 
 @njit(cache=NUMBA_CACHE)
@@ -119,11 +143,11 @@ def csr_upper_edges(indptr, indices):
     return src, dst
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, parallel=True)
 def csr_edge_distances(data, points, indptr, indices, p):
     """Minkowski distance of every CSR entry ``i -> indices[e]`` (local ids)."""
     out = np.empty(indices.shape[0])
-    for i in range(indptr.shape[0] - 1):
+    for i in prange(indptr.shape[0] - 1):
         x = data[points[i]]
         for e in range(indptr[i], indptr[i + 1]):
             out[e] = rdist_to_dist(rdist(x, data[points[indices[e]]], p), p)
