@@ -32,6 +32,7 @@ from .._hdbscan.space_tree import (
     key_less,
     leaf_of_row,
     min_rdist_to_node,
+    rdist_add,
     rdist_reject_bound,
     rdist_to_dist,
     rdist_to_row,
@@ -62,15 +63,7 @@ def max_rdist_to_node(x, node_lo, node_hi, node, p):
         u = abs(x[k] - node_hi[node, k])
         if u > t:
             t = u
-        if p == 2.0:
-            r += t * t
-        elif p == 1.0:
-            r += t
-        elif p == np.inf:
-            if t > r:
-                r = t
-        else:
-            r += t ** p
+        r = rdist_add(r, t, p)
     return r
 
 
@@ -209,10 +202,10 @@ def earlier_partners(tree, rank, max_dist, alpha, p):
     """Each point's nearest neighbour within reach among the points ranked
     before it (local id, distance ties by smallest id; -1: none).
 
-    The same answer as :func:`_nearest_added` at the moment the sweep adds
-    the point (the added points are exactly those ranked before it), but
-    independent of the sweep's state, so all points are searched in
-    parallel. Nodes whose points all rank later are pruned.
+    This is the nearest already-added neighbour at the moment the sweep
+    adds the point (the added points are exactly those ranked before it),
+    found independently of the sweep's state, so all points are searched
+    in parallel. Nodes whose points all rank later are pruned.
     """
     data = tree.data
     idx_array = tree.idx_array

@@ -51,6 +51,7 @@ from .._config import NUMBA_CACHE
 from .._kernels.union_find import ds_find, ds_union_by_rank
 from .space_tree import (
     QUERY_CHUNK,
+    min_rdist_between_nodes,
     min_rdist_to_node,
     rdist_reject_bound,
     rdist_to_dist,
@@ -466,30 +467,6 @@ def _seed_from_knn(
         point_lb[row] = ci
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
-def _min_rdist_between_nodes(node_lo, node_hi, a, b, p):
-    """Lower bound of ``rdist(x, y, p)`` for ``x`` in node ``a``'s box and
-    ``y`` in node ``b``'s; per-dimension gaps round monotonically and are
-    combined as in ``rdist``, so the bound holds in floating point."""
-    r = 0.0
-    for k in range(node_lo.shape[1]):
-        t = node_lo[b, k] - node_hi[a, k]
-        if not t > 0.0:
-            t = node_lo[a, k] - node_hi[b, k]
-            if not t > 0.0:
-                t = 0.0
-        if p == 2.0:
-            r += t * t
-        elif p == 1.0:
-            r += t
-        elif p == np.inf:
-            if t > r:
-                r = t
-        else:
-            r += t ** p
-    return r
-
-
 @njit(cache=NUMBA_CACHE, parallel=True)
 def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
     """Lower bound of every edge from a single-component leaf's points to
@@ -520,7 +497,7 @@ def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
             node = stack[top]
             if node_comp[node] == c:
                 continue
-            r = _min_rdist_between_nodes(node_lo, node_hi, leaf, node, p)
+            r = min_rdist_between_nodes(node_lo, node_hi, leaf, node, p)
             if not r < best:
                 continue
             if node >= first_leaf:
@@ -528,8 +505,8 @@ def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
                 continue
             left = 2 * node + 1
             right = left + 1
-            r_left = _min_rdist_between_nodes(node_lo, node_hi, leaf, left, p)
-            r_right = _min_rdist_between_nodes(node_lo, node_hi, leaf, right, p)
+            r_left = min_rdist_between_nodes(node_lo, node_hi, leaf, left, p)
+            r_right = min_rdist_between_nodes(node_lo, node_hi, leaf, right, p)
             # push the farther child first so that the nearer one is next
             if r_left <= r_right:
                 stack[top] = right
@@ -539,36 +516,6 @@ def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
                 stack[top + 1] = right
             top += 2
         leaf_lb[leaf] = max(node_min_core[leaf], rdist_to_dist(best, p) / alpha)
-
-
-@njit(cache=NUMBA_CACHE, parallel=True)
-def _refresh_components(parent, comp):
-    """``comp[row]``: the root of ``row`` (parallel, reading ``parent``
-    only); then every ``parent`` entry points at its root."""
-    n = parent.shape[0]
-    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
-    for chunk in prange(n_chunks):
-        for row in range(chunk * QUERY_CHUNK, min(n, (chunk + 1) * QUERY_CHUNK)):
-            r = row
-            while parent[r] != r:
-                r = parent[r]
-            comp[row] = r
-    for row in range(n):
-        parent[row] = comp[row]
-
-
-@njit(cache=NUMBA_CACHE, parallel=True)
-def _leaf_components(node_start, node_end, comp, node_comp):
-    """``node_comp[leaf]``: the component of all the leaf's rows, or -1."""
-    n_nodes = node_start.shape[0]
-    first_leaf = n_nodes // 2
-    for leaf in prange(first_leaf, n_nodes):
-        c = comp[node_start[leaf]]
-        for row in range(node_start[leaf] + 1, node_end[leaf]):
-            if comp[row] != c:
-                c = -1
-                break
-        node_comp[leaf] = c
 
 
 @njit(cache=NUMBA_CACHE)
@@ -651,7 +598,13 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
 
     while n_edges < n - 1:
         # 1. components of nodes (-1: mixed)
-        _leaf_components(node_start, node_end, comp, node_comp)
+        for leaf in range(first_leaf, n_nodes):
+            c = comp[node_start[leaf]]
+            for row in range(node_start[leaf] + 1, node_end[leaf]):
+                if comp[row] != c:
+                    c = -1
+                    break
+            node_comp[leaf] = c
         for node in range(first_leaf - 1, -1, -1):
             c = node_comp[2 * node + 1]
             node_comp[node] = c if c == node_comp[2 * node + 2] else -1
@@ -765,7 +718,8 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
             n_added += 1
         if n_added == 0:
             break  # unreachable for finite input; never loop forever
-        _refresh_components(parent, comp)
+        for row in range(n):
+            comp[row] = ds_find(parent, row)
 
     order = argsort_edges(edge_w[:n_edges], edge_a[:n_edges], edge_b[:n_edges])
     out = np.empty((n_edges, 3), dtype=np.float64)

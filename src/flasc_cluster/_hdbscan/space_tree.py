@@ -140,6 +140,19 @@ def dist_to_rdist(d, p):
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
+def rdist_add(r, t, p):
+    """Add the per-dimension gap ``t >= 0`` to the reduced distance ``r``
+    as :func:`rdist` combines its terms."""
+    if p == 2.0:
+        return r + t * t
+    if p == 1.0:
+        return r + t
+    if p == np.inf:
+        return t if t > r else r
+    return r + t ** p
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
 def min_rdist_to_box(x, lo, hi, p):
     """Lower bound of ``rdist(x, y, p)`` over all ``y`` in the box [lo, hi].
 
@@ -153,15 +166,7 @@ def min_rdist_to_box(x, lo, hi, p):
             t = x[k] - hi[k]
             if not t > 0.0:
                 t = 0.0
-        if p == 2.0:
-            r += t * t
-        elif p == 1.0:
-            r += t
-        elif p == np.inf:
-            if t > r:
-                r = t
-        else:
-            r += t ** p
+        r = rdist_add(r, t, p)
     return r
 
 
@@ -175,15 +180,23 @@ def min_rdist_to_node(x, node_lo, node_hi, node, p):
             t = x[k] - node_hi[node, k]
             if not t > 0.0:
                 t = 0.0
-        if p == 2.0:
-            r += t * t
-        elif p == 1.0:
-            r += t
-        elif p == np.inf:
-            if t > r:
-                r = t
-        else:
-            r += t ** p
+        r = rdist_add(r, t, p)
+    return r
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def min_rdist_between_nodes(node_lo, node_hi, a, b, p):
+    """Lower bound of ``rdist(x, y, p)`` for ``x`` in node ``a``'s box and
+    ``y`` in node ``b``'s; per-dimension gaps round monotonically and are
+    combined as in ``rdist``, so the bound holds in floating point."""
+    r = 0.0
+    for k in range(node_lo.shape[1]):
+        t = node_lo[b, k] - node_hi[a, k]
+        if not t > 0.0:
+            t = node_lo[a, k] - node_hi[b, k]
+            if not t > 0.0:
+                t = 0.0
+        r = rdist_add(r, t, p)
     return r
 
 
