@@ -7,6 +7,34 @@ from .._config import NUMBA_CACHE
 
 
 @njit(cache=NUMBA_CACHE)
+def decode_tree(parent, child, lambda_val, root, n_points, n_nodes):
+    """Per point and per cluster arrays of a condensed tree's records.
+
+    Returns ``point_node`` intp (n_points,) (the local id ``parent - root``
+    of the cluster a point leaves, -1 if absent), ``point_lambda`` float64
+    (n_points,), and per local cluster id ``node_parent`` intp (-1: root),
+    ``node_birth`` float64 and ``own_max`` float64 (largest lambda of the
+    cluster's own rows).
+    """
+    point_node = np.full(n_points, -1, dtype=np.intp)
+    point_lambda = np.zeros(n_points)
+    node_parent = np.full(n_nodes, -1, dtype=np.intp)
+    node_birth = np.zeros(n_nodes)
+    own_max = np.zeros(n_nodes)
+    for r in range(parent.shape[0]):
+        p = parent[r] - root
+        if lambda_val[r] > own_max[p]:
+            own_max[p] = lambda_val[r]
+        if child[r] < root:
+            point_node[child[r]] = p
+            point_lambda[child[r]] = lambda_val[r]
+        else:
+            node_parent[child[r] - root] = p
+            node_birth[child[r] - root] = lambda_val[r]
+    return point_node, point_lambda, node_parent, node_birth, own_max
+
+
+@njit(cache=NUMBA_CACHE)
 def tree_lookup(parent, child, lambda_val, child_size, is_selected, root, n_points):
     """Arrays the prediction needs, from a condensed tree.
 
@@ -16,21 +44,9 @@ def tree_lookup(parent, child, lambda_val, child_size, is_selected, root, n_poin
     ``node_max_lambda`` (the largest exit density of that selected cluster).
     """
     n_clusters = is_selected.shape[0]
-    row_parent = np.full(n_points, -1, dtype=np.intp)
-    row_lambda = np.zeros(n_points)
-    node_parent = np.full(n_clusters, -1, dtype=np.intp)
-    node_birth = np.zeros(n_clusters)
-    own_max = np.zeros(n_clusters)
-    for r in range(parent.shape[0]):
-        p = parent[r] - root
-        if lambda_val[r] > own_max[p]:
-            own_max[p] = lambda_val[r]
-        if child[r] < root:
-            row_parent[child[r]] = p
-            row_lambda[child[r]] = lambda_val[r]
-        else:
-            node_parent[child[r] - root] = p
-            node_birth[child[r] - root] = lambda_val[r]
+    row_parent, row_lambda, node_parent, node_birth, own_max = decode_tree(
+        parent, child, lambda_val, root, n_points, n_clusters
+    )
     node_label = np.full(n_clusters, -1, dtype=np.intp)
     node_max_lambda = np.zeros(n_clusters)
     label = 0

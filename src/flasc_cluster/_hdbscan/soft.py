@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from .predict import decode_tree
 
 #: largest float64, hdbscan's stand-in for an infinite inverse distance
 DBL_MAX = np.finfo(np.float64).max
@@ -32,21 +33,9 @@ def membership_tree_arrays(parent, child, lambda_val, root, n_points):
     having smaller ids than their children.
     """
     n_nodes = parent.max() - root + 1 if parent.shape[0] else 1
-    point_node = np.full(n_points, -1, dtype=np.intp)
-    point_lambda = np.zeros(n_points)
-    node_parent = np.full(n_nodes, -1, dtype=np.intp)
-    node_birth = np.zeros(n_nodes)
-    node_max_lambda = np.zeros(n_nodes)
-    for r in range(parent.shape[0]):
-        p = parent[r] - root
-        if lambda_val[r] > node_max_lambda[p]:
-            node_max_lambda[p] = lambda_val[r]
-        if child[r] < root:
-            point_node[child[r]] = p
-            point_lambda[child[r]] = lambda_val[r]
-        else:
-            node_parent[child[r] - root] = p
-            node_birth[child[r] - root] = lambda_val[r]
+    point_node, point_lambda, node_parent, node_birth, node_max_lambda = decode_tree(
+        parent, child, lambda_val, root, n_points, n_nodes
+    )
     size = np.ones(n_nodes, dtype=np.intp)
     for c in range(n_nodes - 1, 0, -1):
         size[node_parent[c]] += size[c]
