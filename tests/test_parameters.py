@@ -779,3 +779,22 @@ def test_fit_predict_in_pipeline(data):
     np.testing.assert_array_equal(got, direct)
     np.testing.assert_array_equal(got, pipe.named_steps["flasc"].labels_)
     assert pipe.named_steps["flasc"].n_features_in_ == 2
+
+
+def test_metric_names_follow_balltree():
+    # the estimator lists BallTree's metric names itself (no sklearn.neighbors
+    # import at package import); they must be exactly the installed ones
+    from sklearn.neighbors import BallTree
+
+    from flasc_cluster._estimator import _METRICS
+
+    assert _METRICS == set(BallTree.valid_metrics) | {"precomputed"}
+
+
+def test_import_does_not_load_sklearn_neighbors():
+    import subprocess
+    import sys
+
+    code = "import sys, flasc_cluster; print('sklearn.neighbors' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
-from sklearn.neighbors import BallTree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._branches.detect import approximation_graph
@@ -33,7 +32,15 @@ OUTLIER_ENCODING = {"infinite": -2, "missing": -3}
 _ALGORITHMS = {
     "best", "generic", "prims_kdtree", "prims_balltree", "boruvka_kdtree", "boruvka_balltree",
 }
-_METRICS = set(BallTree.valid_metrics) | {"precomputed", "minkowski", "euclidean"}
+#: metric names: ``"precomputed"`` and those of scikit-learn's ``BallTree``
+#: (``BallTree.valid_metrics``, listed here so that importing the package
+#: does not import ``sklearn.neighbors``; a test keeps the two in step)
+_METRICS = {
+    "precomputed", "braycurtis", "canberra", "chebyshev", "cityblock", "dice",
+    "euclidean", "hamming", "haversine", "infinity", "jaccard", "l1", "l2",
+    "mahalanobis", "manhattan", "minkowski", "p", "pyfunc", "rogerstanimoto",
+    "russellrao", "seuclidean", "sokalmichener", "sokalsneath",
+}
 
 
 def _check_float_range(data):

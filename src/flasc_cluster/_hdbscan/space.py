@@ -7,8 +7,6 @@ to a dense matrix (``metric="precomputed"``).
 """
 
 import numpy as np
-from sklearn.metrics import DistanceMetric
-from sklearn.neighbors import BallTree
 
 from .prim import prim_mst
 
@@ -109,6 +107,10 @@ class BallSpace:
     kind = "ball_tree"
 
     def __init__(self, X, metric, metric_params, leaf_size):
+        # imported here: the kd-tree path never needs sklearn.neighbors
+        from sklearn.metrics import DistanceMetric
+        from sklearn.neighbors import BallTree
+
         self.X = X
         self.metric = metric
         self.metric_params = dict(metric_params or {})
@@ -154,7 +156,9 @@ class BallSpace:
 
     def radius_pairs(self, points, radius):
         pts = self.X[points]
-        tree = BallTree(pts, metric=self.metric, leaf_size=self.leaf_size, **self.metric_params)
+        tree = type(self.tree)(
+            pts, metric=self.metric, leaf_size=self.leaf_size, **self.metric_params
+        )
         nbrs = tree.query_radius(pts, r=radius)
         counts = np.array([len(x) for x in nbrs], dtype=np.intp)
         src = np.repeat(np.arange(pts.shape[0], dtype=np.intp), counts)
