@@ -12,6 +12,7 @@ from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .predict import decode_tree
+from .space_tree import rdist_to_dist, rdist_to_row
 
 #: largest float64, hdbscan's stand-in for an infinite inverse distance
 DBL_MAX = np.finfo(np.float64).max
@@ -99,32 +100,15 @@ def min_exemplar_distances(Q, exemplars, indptr, p):
     """
     q = Q.shape[0]
     k = indptr.shape[0] - 1
-    d = Q.shape[1]
     out = np.full((q, k), np.inf)
     for i in prange(q):
+        x = Q[i]
         for s in range(k):
             best = np.inf
             for e in range(indptr[s], indptr[s + 1]):
-                acc = 0.0
-                if p == 2.0:
-                    for f in range(d):
-                        diff = Q[i, f] - exemplars[e, f]
-                        acc += diff * diff
-                    acc = np.sqrt(acc)
-                elif p == 1.0:
-                    for f in range(d):
-                        acc += abs(Q[i, f] - exemplars[e, f])
-                elif np.isinf(p):
-                    for f in range(d):
-                        diff = abs(Q[i, f] - exemplars[e, f])
-                        if diff > acc:
-                            acc = diff
-                else:
-                    for f in range(d):
-                        acc += abs(Q[i, f] - exemplars[e, f]) ** p
-                    acc = acc ** (1.0 / p)
-                if acc < best:
-                    best = acc
+                dist = rdist_to_dist(rdist_to_row(x, exemplars, e, p), p)
+                if dist < best:
+                    best = dist
             out[i, s] = best
     return out
 
