@@ -13,8 +13,8 @@ import numba
 import numpy as np
 
 from ._branches.detect import detect_branches
-from ._hdbscan.flat import FlatClustering, extract_flat_clustering
-from ._hdbscan.linkage import core_partners, mst_to_linkage, mst_to_linkage_sized
+from ._hdbscan.flat import FlatClustering, extract_flat_clustering, point_sizes
+from ._hdbscan.linkage import core_partners, mst_to_linkage_sized
 from ._hdbscan.space import MINKOWSKI_METRICS, BallSpace, KDSpace, PrecomputedSpace
 
 
@@ -163,10 +163,10 @@ def fit_flasc(
                 )
             with log.stage("single linkage"):
                 partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
-                if sample_weight is not None and n > 0:
-                    linkage = mst_to_linkage_sized(mst, n, partners, sample_weight)
-                else:
-                    linkage = mst_to_linkage(mst, n, partners) if n > 0 else np.empty((0, 4))
+                linkage = (
+                    mst_to_linkage_sized(mst, n, partners, point_sizes(sample_weight, n))
+                    if n > 0 else np.empty((0, 4))
+                )
         with log.stage("clusters"):
             flat = extract_flat_clustering(
                 linkage,

@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._hdbscan.flat import extract_flat_clustering
-from .._hdbscan.linkage import mst_to_linkage, mst_to_linkage_sized
+from .._hdbscan.flat import extract_flat_clustering, point_sizes
+from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space_tree import build_kdtree
 from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
 from .linkage import centrality_spanning_tree
@@ -142,10 +142,9 @@ def detect_cluster_branches(
         return ClusterBranches(
             points, centrality, graph, tree_edges, None, None, comp, max_dist, cluster_mst
         )
-    if selection.get("point_weight") is None:
-        linkage = mst_to_linkage(tree_edges, m, partner)
-    else:
-        linkage = mst_to_linkage_sized(tree_edges, m, partner, selection["point_weight"])
+    linkage = mst_to_linkage_sized(
+        tree_edges, m, partner, point_sizes(selection.get("point_weight"), m)
+    )
     flat = extract_flat_clustering(linkage, **selection)
     return ClusterBranches(
         points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst

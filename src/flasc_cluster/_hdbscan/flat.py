@@ -12,7 +12,6 @@ import numpy as np
 from .condense import (
     CondensedTree,
     compute_stability,
-    condense_tree,
     condense_tree_sized,
     simplify_hierarchy,
 )
@@ -38,6 +37,15 @@ def empty_condensed_tree():
     return CondensedTree(
         np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0), np.empty(0, np.intp)
     )
+
+
+def point_sizes(point_weight, n_points):
+    """Per-point sizes for the linkage and the condensed tree: intp ones
+    (plain counts, hdbscan's integer ``child_size``) without sample weights,
+    else the float64 weights."""
+    if point_weight is None:
+        return np.ones(n_points, dtype=np.intp)
+    return np.ascontiguousarray(point_weight, dtype=np.float64)
 
 
 def extract_flat_clustering(
@@ -76,12 +84,8 @@ def extract_flat_clustering(
             labels, np.zeros(n_points), np.empty(0), empty_condensed_tree(),
             np.empty(0, np.intp),
         )
-    if point_weight is None:
-        tree = condense_tree(linkage, min_cluster_size)
-        point_size = np.ones(n_points)
-    else:
-        point_size = np.ascontiguousarray(point_weight, dtype=np.float64)
-        tree = condense_tree_sized(linkage, min_cluster_size, point_size)
+    point_size = point_sizes(point_weight, n_points)
+    tree = condense_tree_sized(linkage, min_cluster_size, point_size)
     if selection_persistence > 0.0 and tree[0].shape[0] > 0:
         tree = simplify_hierarchy(*tree, float(selection_persistence))
     tree = CondensedTree(*tree)
