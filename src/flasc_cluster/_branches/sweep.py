@@ -29,6 +29,7 @@ from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import (
+    QUERY_CHUNK,
     key_less,
     leaf_of_row,
     min_rdist_to_node,
@@ -228,10 +229,10 @@ def earlier_partners(tree, rank, max_dist, alpha, p):
     r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
     partner = np.full(m, -1, dtype=np.intp)
     stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
-    n_chunks = (m + 255) // 256
+    n_chunks = (m + QUERY_CHUNK - 1) // QUERY_CHUNK
     for chunk in prange(n_chunks):
         stack = np.empty(stack_size, dtype=np.intp)
-        for row_i in range(chunk * 256, min(m, (chunk + 1) * 256)):
+        for row_i in range(chunk * QUERY_CHUNK, min(m, (chunk + 1) * QUERY_CHUNK)):
             i = idx_array[row_i]
             rank_i = rank[i]
             if rank_i == 0:
