@@ -7,6 +7,8 @@ Every fit made through the ``fit`` fixture is also checked for the cheap
 invariants of the fitted attributes and for leaving its input unmodified.
 """
 
+import threading
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -652,6 +654,40 @@ def test_n_jobs_does_not_change_results(fit):
         np.testing.assert_array_equal(
             a.minimum_spanning_tree_.to_numpy(), other.minimum_spanning_tree_.to_numpy()
         )
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_clusters_in_threads_give_the_sequential_result(data, monkeypatch, method):
+    """With n_jobs > 1 small clusters run their branch pass in a thread pool;
+    every per-cluster hierarchy equals the one-thread fit's."""
+    import numba
+
+    from flasc_cluster._branches import detect
+
+    X, _ = data("walks_big")
+    seen = []
+    original = detect.detect_cluster_branches
+
+    def spy(*args, **kwargs):
+        seen.append(threading.get_ident())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(detect, "detect_cluster_branches", spy)
+    params = dict(min_cluster_size=30, branch_detection_method=method)
+    single = FLASC(**params, n_jobs=1).fit(X)
+    assert set(seen) == {threading.get_ident()}
+    seen.clear()
+    threaded = FLASC(**params, n_jobs=2).fit(X)
+    if numba.config.NUMBA_NUM_THREADS >= 2 and detect._threads_safe():
+        assert set(seen) - {threading.get_ident()}, "no cluster ran in the pool"
+    assert n_clusters(single) > 2
+    np.testing.assert_array_equal(single.labels_, threaded.labels_)
+    np.testing.assert_array_equal(single.probabilities_, threaded.probabilities_)
+    np.testing.assert_array_equal(single.branch_labels_, threaded.branch_labels_)
+    for a, b in zip(single.branch_linkage_trees_, threaded.branch_linkage_trees_):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
 
 
 @pytest.mark.parametrize("name,params", [("stars", STARS), ("walks", WALKS)])

@@ -4,8 +4,11 @@ Python module driving the kernels cluster by cluster, then merging cluster
 and branch labels into FLASC's combined labelling.
 """
 
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from .._hdbscan.flat import extract_flat_clustering, point_sizes
@@ -171,6 +174,57 @@ def _component_labels(edges, m):
     return connected_components(g, directed=False)[1].astype(np.intp)
 
 
+def _threads_safe():
+    """Whether numba's parallel kernels may run from several threads at once
+    (the ``workqueue`` threading layer aborts on concurrent launches)."""
+    try:
+        return numba.threading_layer() in ("omp", "tbb")
+    except ValueError:  # no parallel kernel has run yet
+        return False
+
+
+def _map_clusters(one_cluster, sizes, n):
+    """``[one_cluster(c, local) for c in range(len(sizes))]``, clusters in parallel.
+
+    Clusters holding at least ``1 / n_threads`` of the clustered points run
+    one after the other with every numba thread; the others are spread over
+    a pool of ``n_threads`` Python threads, each running its kernels on one
+    numba thread (the kernels release the GIL). ``local`` is a scratch
+    array of ``n`` entries, all -1, owned by one thread at a time.
+    """
+    n_clusters = sizes.shape[0]
+    n_threads = numba.get_num_threads()
+    results = [None] * n_clusters
+    total = int(sizes.sum())
+    big = sizes * n_threads >= total
+    small = np.flatnonzero(~big)
+    local = np.full(n, -1, dtype=np.intp)
+    for c in np.flatnonzero(big):
+        results[c] = one_cluster(c, local)
+    if small.shape[0] < 2 or n_threads < 2 or not _threads_safe():
+        for c in small:
+            results[c] = one_cluster(c, local)
+        return results
+    scratch = queue.SimpleQueue()
+    scratch.put(local)
+    for _ in range(n_threads - 1):
+        scratch.put(np.full(n, -1, dtype=np.intp))
+
+    def task(c):
+        numba.set_num_threads(1)  # thread-local in numba
+        buffer = scratch.get()
+        try:
+            results[c] = one_cluster(c, buffer)
+        finally:
+            scratch.put(buffer)
+
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        # largest first, so that the pool ends evenly
+        for future in [pool.submit(task, c) for c in small[np.argsort(-sizes[small], kind="stable")]]:
+            future.result()
+    return results
+
+
 def _reuse_key(points, probabilities):
     return points.tobytes() + probabilities[points].tobytes()
 
@@ -195,15 +249,9 @@ def detect_branches(
             if old.linkage is not None:
                 reuse[_reuse_key(old.points, previous.cluster_probabilities)] = old
     n = cluster_labels.shape[0]
-    labels = np.full(n, -1, dtype=np.intp)
-    probabilities = cluster_probabilities.astype(np.float64, copy=True)
-    branch_labels = np.full(n, -1, dtype=np.intp)
-    branch_probabilities = np.zeros(n)
-    centralities = np.zeros(n)
-    clusters = []
-    local = np.full(n, -1, dtype=np.intp)
     order = np.argsort(cluster_labels, kind="stable")
     bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
+    edge_order = edge_bounds = None
     if global_mst is not None and n_clusters:
         # spanning-tree edges inside each cluster, grouped once (order kept)
         ea = cluster_labels[global_mst[:, 0].astype(np.intp)]
@@ -211,32 +259,43 @@ def detect_branches(
         inside = np.flatnonzero((ea == eb) & (ea >= 0))
         edge_order = inside[np.argsort(ea[inside], kind="stable")]
         edge_bounds = np.searchsorted(ea[edge_order], np.arange(n_clusters + 1))
-    running = 0
-    for c in range(n_clusters):
+
+    def one_cluster(c, local):
         points = np.sort(order[bounds[c]:bounds[c + 1]])
         cluster_selection = selection if sample_weight is None else dict(
             selection, point_weight=sample_weight[points]
         )
         old = reuse.get(_reuse_key(points, cluster_probabilities)) if reuse else None
         if old is not None:
-            result = old._replace(flat=extract_flat_clustering(old.linkage, **cluster_selection))
-        elif points.shape[0] < 2:
-            result = ClusterBranches(
+            return old._replace(flat=extract_flat_clustering(old.linkage, **cluster_selection))
+        if points.shape[0] < 2:
+            return ClusterBranches(
                 points, np.full(points.shape[0], np.inf), np.empty((0, 2), np.intp),
                 np.empty((0, 3)), None, None, None,
             )
-        else:
-            result = detect_cluster_branches(
-                space, points, c, cluster_labels=cluster_labels,
-                cluster_probabilities=cluster_probabilities,
-                core_distances=core_distances, neighbors=neighbors,
-                global_mst=(
-                    None if global_mst is None
-                    else global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]
-                ),
-                alpha=alpha, method=method, local=local,
-                selection=cluster_selection,
-            )
+        return detect_cluster_branches(
+            space, points, c, cluster_labels=cluster_labels,
+            cluster_probabilities=cluster_probabilities,
+            core_distances=core_distances, neighbors=neighbors,
+            global_mst=(
+                None if global_mst is None
+                else global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]
+            ),
+            alpha=alpha, method=method, local=local,
+            selection=cluster_selection,
+        )
+
+    results = _map_clusters(one_cluster, np.diff(bounds), n)
+
+    labels = np.full(n, -1, dtype=np.intp)
+    probabilities = cluster_probabilities.astype(np.float64, copy=True)
+    branch_labels = np.full(n, -1, dtype=np.intp)
+    branch_probabilities = np.zeros(n)
+    centralities = np.zeros(n)
+    clusters = []
+    running = 0
+    for result in results:
+        points = result.points
         clusters.append(result)
         centralities[points] = result.centrality
         if result.component_labels is not None:

@@ -12,7 +12,7 @@ from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import rdist, rdist_to_dist
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def symmetric_csr(src, dst, m):
     """CSR of the undirected graph with edges ``src[e] -- dst[e]``.
 
@@ -71,7 +71,7 @@ def symmetric_csr(src, dst, m):
     return indptr, indices
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
     """Edges of the ``core`` graph of one cluster, in local ids.
 
@@ -101,7 +101,7 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
     return src[:pos], dst[:pos]
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def dense_full_graph_edges(reachability, max_dist):
     """Pairs ``i < j`` with ``reachability[i, j] <= max_dist`` (local ids)."""
     m = reachability.shape[0]
@@ -122,7 +122,7 @@ def dense_full_graph_edges(reachability, max_dist):
     return src, dst
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def csr_upper_edges(indptr, indices):
     """The edges ``i < j`` of a symmetric CSR graph as two arrays."""
     m = indptr.shape[0] - 1
@@ -143,7 +143,7 @@ def csr_upper_edges(indptr, indices):
     return src, dst
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def csr_edge_distances(data, points, indptr, indices, p):
     """Minkowski distance of every CSR entry ``i -> indices[e]`` (local ids)."""
     out = np.empty(indices.shape[0])

@@ -17,7 +17,7 @@ from .._config import NUMBA_CACHE
 from .._kernels.union_find import ds_find
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def centrality_order(centrality):
     """Points sorted by (centrality, index) ascending; returns (order, rank)."""
     order = np.argsort(centrality, kind="mergesort")
@@ -27,7 +27,7 @@ def centrality_order(centrality):
     return order, rank
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
     """Minimum spanning forest of the graph under max-centrality weights.
 
@@ -77,7 +77,7 @@ def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
     return edges[:n_edges].copy(), m - n_edges, partner
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges):
     """Unite point ``i`` with the components ``roots[:n_roots]`` at height
     ``w``, largest component first (ties by root id), writing one edge row

@@ -6,7 +6,7 @@ from numba import njit
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def hop_depths(indptr, indices, root):
     """Breadth-first hop count from ``root`` (the root has depth 1).
 

@@ -6,7 +6,7 @@ from numba import njit
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def propagate_by_vote(indptr, indices, votes, labels, n_labels):
     """Give unlabelled points the label their labelled neighbours vote for.
 

@@ -68,7 +68,7 @@ def max_rdist_to_node(x, node_lo, node_hi, node, p):
     return r
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _remark_internal(node, added_count, uniform, rep, parent):
     """Mark internal ``node`` uniform if its non-empty children are uniform
     with one component; returns the flag."""
@@ -94,7 +94,7 @@ def _remark_internal(node, added_count, uniform, rep, parent):
     return True
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _remark_leaf(node, node_start, node_end, idx_array, added, uniform, rep, parent):
     """Mark leaf ``node`` uniform if all its added points share a component."""
     root = -1
@@ -116,7 +116,7 @@ def _remark_leaf(node, node_start, node_end, idx_array, added, uniform, rep, par
     return True
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _collect_roots(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     x, k, added, added_count, uniform, rep, parent, stamp, roots, stack,
@@ -174,7 +174,7 @@ def _collect_roots(
     return n_roots
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _scan_earlier(
     data, idx_array, x, rank_i, rank, start, end, max_dist, alpha, p,
     r_reject, r_max, best_d, best_j,
@@ -198,7 +198,69 @@ def _scan_earlier(
     return r_max, best_d, best_j
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _earlier_partners_chunk(
+    tree, rank, max_dist, alpha, p, r_reject, node_min_rank, partner, start, end, stack_size,
+):
+    """:func:`earlier_partners` for the tree rows ``start:end`` (one task of
+    its parallel loop; a separate function keeps the loop cheap to compile)."""
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    stack = np.empty(stack_size, dtype=np.intp)
+    for row_i in range(start, end):
+        i = idx_array[row_i]
+        rank_i = rank[i]
+        if rank_i == 0:
+            continue
+        x = data[row_i]
+        node = leaf_of_row(node_end, node_is_leaf, row_i)
+        r_max, best_d, best_j = _scan_earlier(
+            data, idx_array, x, rank_i, rank, node_start[node], node_end[node],
+            max_dist, alpha, p, r_reject, r_reject, np.inf, -1,
+        )
+        while node > 0:
+            sibling = node + 1 if node % 2 == 1 else node - 1
+            node = (node - 1) // 2
+            if node_min_rank[sibling] >= rank_i:
+                continue
+            if min_rdist_to_node(x, node_lo, node_hi, sibling, p) > r_max:
+                continue
+            stack[0] = sibling
+            top = 1
+            while top > 0:
+                top -= 1
+                current = stack[top]
+                if node_min_rank[current] >= rank_i:
+                    continue
+                if min_rdist_to_node(x, node_lo, node_hi, current, p) > r_max:
+                    continue
+                if node_is_leaf[current]:
+                    r_max, best_d, best_j = _scan_earlier(
+                        data, idx_array, x, rank_i, rank, node_start[current],
+                        node_end[current], max_dist, alpha, p, r_reject, r_max,
+                        best_d, best_j,
+                    )
+                    continue
+                left = 2 * current + 1
+                right = left + 1
+                if min_rdist_to_node(x, node_lo, node_hi, left, p) <= min_rdist_to_node(
+                    x, node_lo, node_hi, right, p
+                ):
+                    stack[top] = right
+                    stack[top + 1] = left
+                else:
+                    stack[top] = left
+                    stack[top + 1] = right
+                top += 2
+        partner[i] = best_j
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def earlier_partners(tree, rank, max_dist, alpha, p):
     """Each point's nearest neighbour within reach among the points ranked
     before it (local id, distance ties by smallest id; -1: none).
@@ -208,14 +270,10 @@ def earlier_partners(tree, rank, max_dist, alpha, p):
     found independently of the sweep's state, so all points are searched
     in parallel. Nodes whose points all rank later are pruned.
     """
-    data = tree.data
     idx_array = tree.idx_array
     node_start = tree.node_start
     node_end = tree.node_end
-    node_lo = tree.node_lo
-    node_hi = tree.node_hi
-    node_is_leaf = tree.node_is_leaf
-    m = data.shape[0]
+    m = tree.data.shape[0]
     n_nodes = node_start.shape[0]
     first_leaf = n_nodes // 2
     node_min_rank = np.empty(n_nodes, dtype=np.intp)
@@ -231,57 +289,14 @@ def earlier_partners(tree, rank, max_dist, alpha, p):
     stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
     n_chunks = (m + QUERY_CHUNK - 1) // QUERY_CHUNK
     for chunk in prange(n_chunks):
-        stack = np.empty(stack_size, dtype=np.intp)
-        for row_i in range(chunk * QUERY_CHUNK, min(m, (chunk + 1) * QUERY_CHUNK)):
-            i = idx_array[row_i]
-            rank_i = rank[i]
-            if rank_i == 0:
-                continue
-            x = data[row_i]
-            node = leaf_of_row(node_end, node_is_leaf, row_i)
-            r_max, best_d, best_j = _scan_earlier(
-                data, idx_array, x, rank_i, rank, node_start[node], node_end[node],
-                max_dist, alpha, p, r_reject, r_reject, np.inf, -1,
-            )
-            while node > 0:
-                sibling = node + 1 if node % 2 == 1 else node - 1
-                node = (node - 1) // 2
-                if node_min_rank[sibling] >= rank_i:
-                    continue
-                if min_rdist_to_node(x, node_lo, node_hi, sibling, p) > r_max:
-                    continue
-                stack[0] = sibling
-                top = 1
-                while top > 0:
-                    top -= 1
-                    current = stack[top]
-                    if node_min_rank[current] >= rank_i:
-                        continue
-                    if min_rdist_to_node(x, node_lo, node_hi, current, p) > r_max:
-                        continue
-                    if node_is_leaf[current]:
-                        r_max, best_d, best_j = _scan_earlier(
-                            data, idx_array, x, rank_i, rank, node_start[current],
-                            node_end[current], max_dist, alpha, p, r_reject, r_max,
-                            best_d, best_j,
-                        )
-                        continue
-                    left = 2 * current + 1
-                    right = left + 1
-                    if min_rdist_to_node(x, node_lo, node_hi, left, p) <= min_rdist_to_node(
-                        x, node_lo, node_hi, right, p
-                    ):
-                        stack[top] = right
-                        stack[top + 1] = left
-                    else:
-                        stack[top] = left
-                        stack[top + 1] = right
-                    top += 2
-            partner[i] = best_j
+        _earlier_partners_chunk(
+            tree, rank, max_dist, alpha, p, r_reject, node_min_rank, partner,
+            chunk * QUERY_CHUNK, min(m, (chunk + 1) * QUERY_CHUNK), stack_size,
+        )
     return partner
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
     """:func:`centrality_spanning_tree` of the ``full`` graph, found with a kd-tree.
 
@@ -365,7 +380,7 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
     return edges[:n_edges].copy(), m - n_edges, partner
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def full_graph_pairs(tree, max_dist, alpha, p):
     """All edges ``i < j`` of the ``full`` graph (local ids), as two intp arrays.
 

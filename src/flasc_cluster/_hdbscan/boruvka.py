@@ -109,7 +109,7 @@ def _scan_leaf(
     return best_w, best_j, best_a, best_b, thr, r_max
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _search_point(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     node_comp, node_min_core, comp, core, leaf, row, alpha, p, bound_w,
@@ -204,7 +204,7 @@ def _search_point(
     return best_w, best_j
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def argsort_edges(w, a, b):
     """Permutation (intp) sorting edges ascending by ``(w, a, b)``.
 
@@ -243,7 +243,7 @@ def argsort_edges(w, a, b):
     return order
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
                       comp_to):
     """Per-component minimum of the points' candidate edges (serial).
@@ -278,7 +278,7 @@ def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
             comp_to[c] = j
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def scan_leaf_pairs(
     data, idx_array, comp, core, start, end, alpha, p, need, cand_w, cand_j,
 ):
@@ -345,7 +345,7 @@ def scan_leaf_pairs(
                     cand_j[r2] = r1
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _phase1_candidates(
     tree, comp, core, node_comp, alpha, p, need, cand_w, cand_j, cand_exact
 ):
@@ -379,7 +379,7 @@ def _phase1_candidates(
             )
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _phase2_search(
     tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p, rows,
     n_rows, bound_w, point_lb, cand_w, cand_j, cand_exact,
@@ -416,7 +416,7 @@ def _phase2_search(
                 point_lb[row] = bw
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _seed_from_knn(
     idx_array, core, core_distances, knn_dist, knn_ind, cand_w, cand_j,
     cand_exact, point_lb,
@@ -467,7 +467,7 @@ def _seed_from_knn(
         point_lb[row] = ci
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
     """Lower bound of every edge from a single-component leaf's points to
     another component: ``max(min core in the leaf, d_lb / alpha)`` with
@@ -518,7 +518,7 @@ def _leaf_lower_bounds(tree, node_comp, node_min_core, alpha, p, leaf_lb):
         leaf_lb[leaf] = max(node_min_core[leaf], rdist_to_dist(best, p) / alpha)
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def boruvka_mst(tree, core_distances, alpha, p):
     """Exact MST of the mutual-reachability graph of the tree's points.
 
@@ -529,7 +529,7 @@ def boruvka_mst(tree, core_distances, alpha, p):
     return boruvka_mst_knn(tree, core_distances, alpha, p, empty_d, empty_i)
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
     """Exact MST of the mutual-reachability graph of the tree's points.
 

@@ -26,7 +26,7 @@ class CondensedTree(NamedTuple):
     child_size: np.ndarray  # intp (n_rows,); float64 with sample weights
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _emit_subtree_points(
     hierarchy, start, n_points, parent_label, lambda_value, ignore, queue,
     res_parent, res_child, res_lambda, res_size, pos, point_size,
@@ -54,7 +54,7 @@ def _emit_subtree_points(
     return pos
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def condense_tree(hierarchy, min_cluster_size):
     """Condense a single-linkage tree (float64 (n-1, 4)) by a minimum size.
 
@@ -66,7 +66,7 @@ def condense_tree(hierarchy, min_cluster_size):
     return condense_tree_sized(hierarchy, min_cluster_size, np.ones(n_points, dtype=np.intp))
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     """:func:`condense_tree` with a size per point (sample weights).
 
@@ -176,7 +176,7 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     )
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def simplify_hierarchy(parent, child, lambda_val, child_size, persistence_threshold):
     """Merge leaf clusters whose persistence is below a threshold.
 
@@ -287,7 +287,7 @@ def simplify_hierarchy(parent, child, lambda_val, child_size, persistence_thresh
     return out_parent, out_child, out_lambda, out_size
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def compute_stability(parent, child, lambda_val, child_size, root, n_clusters):
     """Excess-of-mass stability of every cluster id ``root + i``.
 

@@ -16,7 +16,7 @@ from numba import njit
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def weighted_core_distances(knn_dist, neighbors, neighbor_weight, own_weight, min_samples):
     """Weighted core distance of every row from its sorted neighbour list.
 
@@ -58,7 +58,7 @@ def weighted_core_distances(knn_dist, neighbors, neighbor_weight, own_weight, mi
     return core, n_used, reached
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def used_neighbors(neighbors, n_used):
     """Each row's first ``n_used`` neighbours; the row's own id fills the rest.
 

@@ -6,7 +6,7 @@ from numba import njit
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def glosh_scores(parent, child, lambda_val, root, n_points):
     """GLOSH outlier score of every point, float64 (n_points,), in [0, 1].
 
@@ -43,7 +43,7 @@ def glosh_scores(parent, child, lambda_val, root, n_points):
     return scores
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def leaf_exemplars(parent, child, lambda_val, selected_ids, root):
     """Exemplars of each selected cluster: the points that stay longest in
     the leaf clusters below it (hdbscan's definition).

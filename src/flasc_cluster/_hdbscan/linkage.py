@@ -23,7 +23,7 @@ from .._config import NUMBA_CACHE
 from .._kernels.union_find import ds_find
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _merge(parent, size, min_idx, out, row, n_points, x, y, w):
     """Write linkage row ``row`` joining roots ``x`` and ``y``; returns row + 1."""
     new = n_points + row
@@ -38,7 +38,7 @@ def _merge(parent, size, min_idx, out, row, n_points, x, y, w):
     return row + 1
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def mst_to_linkage(edges, n_points, partner):
     """Scipy-style linkage matrix from spanning-tree edges sorted by weight.
 
@@ -52,7 +52,7 @@ def mst_to_linkage(edges, n_points, partner):
     return mst_to_linkage_sized(edges, n_points, partner, np.ones(n_points, dtype=np.intp))
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def mst_to_linkage_sized(edges, n_points, partner, point_size):
     """:func:`mst_to_linkage` with a size per point.
 
@@ -156,7 +156,7 @@ def mst_to_linkage_sized(edges, n_points, partner, point_size):
     return out
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def core_partners(core_distances, neighbors):
     """Each point's nearest neighbour with a core distance not above its own.
 

@@ -6,7 +6,7 @@ from numba import njit, prange
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def decode_tree(parent, child, lambda_val, root, n_points, n_nodes):
     """Per point and per cluster arrays of a condensed tree's records.
 
@@ -34,7 +34,7 @@ def decode_tree(parent, child, lambda_val, root, n_points, n_nodes):
     return point_node, point_lambda, node_parent, node_birth, own_max
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def tree_lookup(parent, child, lambda_val, child_size, is_selected, root, n_points):
     """Arrays the prediction needs, from a condensed tree.
 
@@ -62,7 +62,7 @@ def tree_lookup(parent, child, lambda_val, child_size, is_selected, root, n_poin
     return row_parent, row_lambda, node_parent, node_birth, node_label, node_max_lambda
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def assign_clusters(nearest, lam, row_parent, row_lambda, node_parent, node_birth,
                     node_label, node_max_lambda):
     """hdbscan's approximate prediction: join the nearest neighbour's cluster
@@ -91,7 +91,7 @@ def assign_clusters(nearest, lam, row_parent, row_lambda, node_parent, node_birt
     return labels, probs
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def nearest_by_reachability(dist, idx, core, min_samples, alpha):
     """Per query row: the neighbour of smallest mutual reachability.
 
@@ -107,7 +107,7 @@ def nearest_by_reachability(dist, idx, core, min_samples, alpha):
     return nearest_by_reachability_core(dist, idx, core, query_core, alpha)
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def nearest_by_reachability_core(dist, idx, core, query_core, alpha):
     """:func:`nearest_by_reachability` with given query core distances
     (float64 (q,), e.g. weighted ones)."""

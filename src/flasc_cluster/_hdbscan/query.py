@@ -7,7 +7,7 @@ from .._config import NUMBA_CACHE
 from .space_tree import min_rdist_to_node, rdist_reject_bound, rdist_to_dist, rdist_to_row
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _insert(best_d, best_i, size, d, i):
     """Insert ``(d, i)`` into the sorted arrays (capacity ``best_d.shape[0]``)."""
     k = best_d.shape[0]
@@ -24,7 +24,7 @@ def _insert(best_d, best_i, size, d, i):
     return size + 1 if size < k else size
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def knn_query_points(tree, queries, k, p):
     """The k nearest tree points of every query row, sorted by (distance, index).
 

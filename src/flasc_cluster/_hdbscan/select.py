@@ -13,7 +13,7 @@ from numba import njit
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _cluster_structure(parent, child, lambda_val, child_size, root, n_clusters):
     """Per-cluster parent, birth lambda, size, child count and max row lambda."""
     node_parent = np.full(n_clusters, -1, dtype=np.intp)
@@ -34,7 +34,7 @@ def _cluster_structure(parent, child, lambda_val, child_size, root, n_clusters):
     return node_parent, node_birth, node_size, n_children, max_lambda
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def select_clusters(
     parent, child, lambda_val, child_size, stability, root,
     leaf_selection, allow_single_cluster, epsilon, max_cluster_size,
@@ -105,7 +105,7 @@ def select_clusters(
     return is_cluster
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _children_csr(node_parent, n_clusters):
     """Children of every cluster as CSR arrays, in increasing id order."""
     indptr = np.zeros(n_clusters + 1, dtype=np.intp)
@@ -122,7 +122,7 @@ def _children_csr(node_parent, n_clusters):
     return indptr, kids
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _epsilon_search(candidates, node_parent, node_birth, epsilon, allow_single_cluster):
     """hdbscan's epsilon search: climb from clusters born below epsilon."""
     n_clusters = candidates.shape[0]
@@ -146,7 +146,7 @@ def _epsilon_search(candidates, node_parent, node_birth, epsilon, allow_single_c
     return selected
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def label_points(
     parent, child, lambda_val, child_size, is_cluster, root,
     allow_single_cluster, epsilon,
@@ -210,7 +210,7 @@ def label_points(
     return labels, selected_ids
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def point_probabilities(parent, child, lambda_val, labels, selected_ids, root, n_clusters):
     """Membership strength: the point's exit density over its cluster's maximum."""
     max_lambda = np.zeros(n_clusters)
@@ -232,7 +232,7 @@ def point_probabilities(parent, child, lambda_val, labels, selected_ids, root, n
     return probs
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def persistence_scores(labels, selected_ids, stability, root, tree_max_lambda, point_size):
     """hdbscan's cluster persistence: stability / (size * max lambda).
 

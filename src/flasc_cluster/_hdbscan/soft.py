@@ -20,7 +20,7 @@ DBL_MAX = np.finfo(np.float64).max
 LAMBDA_EPS = 1e-8
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def membership_tree_arrays(parent, child, lambda_val, root, n_points):
     """Lookup arrays of a condensed tree for membership vectors.
 
@@ -53,7 +53,7 @@ def membership_tree_arrays(parent, child, lambda_val, root, n_points):
     return point_node, point_lambda, node_parent, node_birth, node_max_lambda, tin, tout, depth
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def merge_heights(query_node, query_lambda, selected, node_parent, node_birth, tin, tout, depth):
     """hdbscan's ``merge_height`` of each query with each selected cluster.
 
@@ -91,7 +91,7 @@ def merge_heights(query_node, query_lambda, selected, node_parent, node_birth, t
     return out
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def min_exemplar_distances(Q, exemplars, indptr, p):
     """Minkowski distance from each row of ``Q`` (float64 (q, d)) to the
     nearest row of ``exemplars[indptr[s]:indptr[s + 1]]`` per cluster ``s``.
@@ -113,7 +113,7 @@ def min_exemplar_distances(Q, exemplars, indptr, p):
     return out
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _ratio(num, den):
     """``num / den`` for non-negative values with limits instead of NaN:
     inf/inf = 1, x/inf = 0, 0/0 = 0, x/0 = inf."""
@@ -124,7 +124,7 @@ def _ratio(num, den):
     return num / den
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _distance_vector(dist, out):
     """hdbscan's ``dist_membership_vector``: normalised inverse distances
     (a zero distance counts ``DBL_MAX / k``; inverses are capped there so
@@ -142,7 +142,7 @@ def _distance_vector(dist, out):
         out[s] = out[s] / total if total > 0.0 else 1.0 / k
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _prob_in_some_cluster(heights, lam, selected_max_lambda, eps):
     """hdbscan's probability of being in some cluster: ``max(heights) /
     (max(lam, max_lambda[c]) + eps)`` for the cluster ``c`` of the largest
@@ -159,7 +159,7 @@ def _prob_in_some_cluster(heights, lam, selected_max_lambda, eps):
     return min(_ratio(top, max(low, lam) + eps), 1.0)
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def all_points_memberships(min_dist, heights, point_lambda, point_max_lambda, selected_max_lambda):
     """hdbscan's ``all_points_membership_vectors`` from its parts.
 
@@ -191,7 +191,7 @@ def all_points_memberships(min_dist, heights, point_lambda, point_max_lambda, se
     return out
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def new_point_memberships(min_dist, heights, lam, heights_outlier, node_max_lambda, selected_max_lambda):
     """hdbscan's ``membership_vector`` from its parts.
 

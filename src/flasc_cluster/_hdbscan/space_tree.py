@@ -200,7 +200,7 @@ def min_rdist_between_nodes(node_lo, node_hi, a, b, p):
     return r
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def max_rdist_within(d, p):
     """Largest float64 ``r`` with ``rdist_to_dist(r, p) <= d`` (``d >= 0``).
 
@@ -271,7 +271,7 @@ def key_less(d1, i1, d2, i2):
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def tree_n_levels(n, leaf_size):
     """Number of levels of the tree for ``n >= 1`` points (intp)."""
     n_levels = 1
@@ -280,7 +280,7 @@ def tree_n_levels(n, leaf_size):
     return n_levels
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _select_nth(keys, perm, nth):
     """Partially order ``keys`` (float64 (m,)) and ``perm`` (intp (m,))
     together around position ``nth``.
@@ -340,7 +340,7 @@ def _select_nth(keys, perm, nth):
             return
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def build_kdtree(data, leaf_size):
     """Build a :class:`KDTree` over ``data`` float64 (n, d), ``n >= 1``.
 
@@ -481,7 +481,7 @@ def _heap_push(heap_d, heap_i, size, d, i):
     heap_i[pos] = i
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _heap_sort(heap_d, heap_i, size):
     """Turn a max-heap into ascending ``(d, i)`` order in place."""
     for last in range(size - 1, 0, -1):
@@ -533,7 +533,7 @@ def leaf_of_row(node_end, node_is_leaf, row):
     return node
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _knn_one(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     row, k, p, heap_d, heap_i, stack_node, stack_lb,
@@ -602,7 +602,7 @@ def _knn_one(
     _heap_sort(heap_d, heap_i, size)
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def knn_query(tree, k, p):
     """k nearest OTHER points of every tree point.
 
@@ -642,7 +642,7 @@ def knn_query(tree, k, p):
     return distances, indices
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def tree_n_levels_from_nodes(n_nodes):
     """Number of levels of a complete tree with ``n_nodes`` nodes."""
     n_levels = 0
@@ -656,7 +656,7 @@ def tree_n_levels_from_nodes(n_nodes):
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def query_radius(tree, x, radius, p, out):
     """Points within true distance ``radius`` (inclusive) of ``x``.
 

@@ -9,7 +9,7 @@ from numba import njit
 from .._config import NUMBA_CACHE
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def ds_find(parent, x):
     """Root of ``x`` with full path compression (two passes, no recursion)."""
     root = x
@@ -22,7 +22,7 @@ def ds_find(parent, x):
     return root
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, nogil=True)
 def ds_union_by_rank(parent, rank, x, y):
     """Unite the sets of roots ``x`` and ``y``; returns the new root."""
     if rank[x] < rank[y]:
