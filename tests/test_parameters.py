@@ -551,6 +551,33 @@ def test_branch_detection_method_core_graph_is_smaller(fit):
     assert adjusted_rand_score(full.labels_, core.labels_) > 0.9
 
 
+def test_core_graph_is_in_cluster_neighbours_plus_spanning_tree(fit, data):
+    """The ``core`` graph (rebuilt on demand from the neighbour lists) has
+    exactly the edges from each point to those of its ``min_samples`` nearest
+    other points in its cluster, plus the in-cluster spanning-tree edges."""
+    from sklearn.neighbors import NearestNeighbors
+
+    X, _ = data("stars")
+    model = fit("stars", **STARS, branch_detection_method="core")
+    k = model.min_samples or model.min_cluster_size
+    knn = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)
+    mst = model.minimum_spanning_tree_.to_numpy()
+    a_all = mst[:, 0].astype(np.intp)
+    b_all = mst[:, 1].astype(np.intp)
+    for points, graph in zip(model.cluster_points_, model.cluster_approximation_graphs_):
+        inside = np.zeros(X.shape[0], dtype=bool)
+        inside[points] = True
+        expected = set()
+        for i in points:
+            for j in knn[i]:
+                if j != i and inside[j]:
+                    expected.add((min(i, j), max(i, j)))
+        keep = inside[a_all] & inside[b_all]
+        for i, j in zip(a_all[keep].tolist(), b_all[keep].tolist()):
+            expected.add((min(i, j), max(i, j)))
+        assert _edge_set(graph) == expected
+
+
 # --------------------------------------------------- label_sides_as_branches
 
 

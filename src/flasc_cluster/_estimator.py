@@ -148,7 +148,13 @@ class FLASC(ClusterMixin, BaseEstimator):
         (a cluster then needs two branches, not three, to be split).
     n_jobs : int, default=None
         Threads for the parallel kernels; ``None`` uses all threads numba
-        may use, negative values count back from that number.
+        may use, negative values count back from that number. In the branch
+        pass, clusters smaller than ``1 / n_jobs`` of the clustered points
+        run side by side in a pool of ``n_jobs`` threads (one numba thread
+        each); larger clusters run one at a time with every thread. The
+        pool is used only with numba's ``omp`` or ``tbb`` threading layer
+        (``workqueue`` does not allow concurrent kernel launches). Results
+        do not depend on ``n_jobs``.
     verbose : bool, default=False
         Report the backend and each stage's time (space tree, neighbours,
         spanning tree, single linkage, clusters, branches) through the

@@ -24,12 +24,15 @@ class ClusterBranches(NamedTuple):
 
     points : intp (m,) global ids; centrality : float64 (m,);
     graph : intp (n_edges, 2) edges ``i < j`` in local ids, or None when the
-    ``full`` graph was not materialised (see :func:`approximation_graph`);
+    graph is not kept (``full`` graphs on kd-trees and all ``core`` graphs;
+    :func:`approximation_graph` rebuilds it);
     spanning_tree : float64 (m-1, 3) local ids;
     linkage : float64 (m-1, 4) or None; flat : FlatClustering or None;
     component_labels : intp (m,) or None (set when the graph is disconnected);
     max_dist : float, the ``full`` graph's bound on ``d_ij / alpha``;
-    cluster_mst : intp (m-1, 2) in-cluster spanning-tree edges in local ids.
+    cluster_mst : intp (m-1, 2) in-cluster spanning-tree edges in local ids;
+    neighbors : for ``core`` graphs, the fit's (n, k) neighbour array (shared,
+    not copied), from which the graph is rebuilt; None otherwise.
     """
 
     points: np.ndarray
@@ -41,6 +44,7 @@ class ClusterBranches(NamedTuple):
     component_labels: object
     max_dist: float = 0.0
     cluster_mst: object = None
+    neighbors: object = None
 
 
 class BranchResult(NamedTuple):
@@ -139,18 +143,22 @@ def detect_cluster_branches(
         tree_edges, n_components, partner = centrality_spanning_tree(
             indptr, indices, edge_dist, centrality
         )
-        graph = np.column_stack(csr_upper_edges(indptr, indices))
+        # a core graph is rebuilt from the neighbour lists when asked for
+        graph = None if method == "core" else np.column_stack(csr_upper_edges(indptr, indices))
+    kept_neighbors = neighbors if method == "core" else None
     if n_components > 1:
         comp = _component_labels(tree_edges, m)
         return ClusterBranches(
-            points, centrality, graph, tree_edges, None, None, comp, max_dist, cluster_mst
+            points, centrality, graph, tree_edges, None, None, comp, max_dist, cluster_mst,
+            kept_neighbors,
         )
     linkage = mst_to_linkage_sized(
         tree_edges, m, partner, point_sizes(selection.get("point_weight"), m)
     )
     flat = extract_flat_clustering(linkage, **selection)
     return ClusterBranches(
-        points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst
+        points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst,
+        kept_neighbors,
     )
 
 
@@ -330,16 +338,26 @@ def detect_branches(
     )
 
 
+def _rebuilt_graph_edges(space, cluster, alpha):
+    """Edges (local ids, duplicates allowed) of a graph that was not kept."""
+    mst_src = cluster.cluster_mst[:, 0]
+    mst_dst = cluster.cluster_mst[:, 1]
+    if cluster.neighbors is not None:
+        local = np.full(cluster.neighbors.shape[0], -1, dtype=np.intp)
+        local[cluster.points] = np.arange(cluster.points.shape[0])
+        return core_graph_edges(
+            cluster.points, local, cluster.neighbors,
+            np.ascontiguousarray(mst_src), np.ascontiguousarray(mst_dst),
+        )
+    return _full_graph_edges(space, cluster.points, cluster.max_dist, alpha, mst_src, mst_dst)
+
+
 def local_graph_csr(space, cluster, alpha):
     """A cluster's approximation graph as CSR over local ids (rebuilt if lazy)."""
     m = cluster.points.shape[0]
     graph = cluster.graph
     if graph is None:
-        src, dst = _full_graph_edges(
-            space, cluster.points, cluster.max_dist, alpha,
-            cluster.cluster_mst[:, 0], cluster.cluster_mst[:, 1],
-        )
-        return symmetric_csr(src, dst, m)
+        return symmetric_csr(*_rebuilt_graph_edges(space, cluster, alpha), m)
     return symmetric_csr(graph[:, 0].copy(), graph[:, 1].copy(), m)
 
 
@@ -347,17 +365,15 @@ def approximation_graph(space, cluster, core_distances, alpha):
     """A cluster's graph as float64 rows ``[i, j, centrality, reachability]``.
 
     ``i``, ``j`` are global ids (rows of the fitted data); the reachability
-    column is ``max(core_i, core_j, d_ij / alpha)``. A ``full`` graph that
-    the sweep did not materialise is rebuilt here.
+    column is ``max(core_i, core_j, d_ij / alpha)``. A graph that was not
+    kept (see :class:`ClusterBranches`) is rebuilt here.
     """
     graph = cluster.graph
     if graph is None:
-        src, dst = _full_graph_edges(
-            space, cluster.points, cluster.max_dist, alpha,
-            cluster.cluster_mst[:, 0], cluster.cluster_mst[:, 1],
-        )
         m = cluster.points.shape[0]
-        graph = np.column_stack(csr_upper_edges(*symmetric_csr(src, dst, m)))
+        graph = np.column_stack(
+            csr_upper_edges(*symmetric_csr(*_rebuilt_graph_edges(space, cluster, alpha), m))
+        )
     src, dst = graph[:, 0], graph[:, 1]
     gi = cluster.points[src]
     gj = cluster.points[dst]
