@@ -4,7 +4,8 @@ Reference: the graph built by brute force in numpy (every pair, the reduced
 distance accumulated dimension by dimension in ``rdist``'s order, so the
 edge test ``d / alpha <= max_dist`` is decided on bit-identical values),
 then ``symmetric_csr`` + ``centrality_spanning_tree``. The sweep must give
-the same components, the same partners and the same linkage matrix.
+the same components, the same partners where the linkage consults them
+(and -1 elsewhere) and the same linkage matrix.
 """
 
 import numpy as np
@@ -14,7 +15,11 @@ from flasc_cluster import FLASC
 from flasc_cluster._branches import detect
 from flasc_cluster._branches.graphs import csr_edge_distances, symmetric_csr
 from flasc_cluster._branches.linkage import centrality_spanning_tree
-from flasc_cluster._branches.sweep import full_graph_pairs, full_graph_spanning_tree
+from flasc_cluster._branches.sweep import (
+    full_graph_pairs,
+    full_graph_spanning_tree,
+    tied_joiners,
+)
 from flasc_cluster._hdbscan.linkage import mst_to_linkage
 from flasc_cluster._hdbscan.space_tree import build_kdtree
 from flasc_cluster.datasets import make_branching_stars, make_flared_blobs
@@ -96,7 +101,11 @@ def test_sweep_matches_csr_path(kind, p, alpha, seed):
                 X, centrality, float(max_dist), alpha, p
             )
             assert n_comp == ref_comp
-            np.testing.assert_array_equal(partner, ref_partner)
+            used = tied_joiners(edges, m)
+            np.testing.assert_array_equal(partner[used], ref_partner[used])
+            unused = np.ones(m, dtype=bool)
+            unused[used] = False
+            assert (partner[unused] == -1).all()
             np.testing.assert_array_equal(edges[:, [0, 2]], ref_edges[:, [0, 2]])
             np.testing.assert_array_equal(
                 mst_to_linkage(edges, m, partner), mst_to_linkage(ref_edges, m, ref_partner)
@@ -130,7 +139,10 @@ def test_sweep_tiny():
         edges, [[4.0, 3.0, 0.4], [1.0, 0.0, 0.5], [1.0, 2.0, 0.5]]
     )
     assert n_comp == 2
-    np.testing.assert_array_equal(partner, [-1, 0, -1, -1, 3])
+    # point 1 joins two components at one height: its partner decides the
+    # order; point 4's single join needs none
+    np.testing.assert_array_equal(tied_joiners(edges, 5), [1])
+    np.testing.assert_array_equal(partner, [-1, 0, -1, -1, -1])
 
 
 def test_sweep_singleton_and_zero_bound():
@@ -141,7 +153,7 @@ def test_sweep_singleton_and_zero_bound():
     )
     np.testing.assert_array_equal(edges, [[0.0, 1.0, 0.2]])
     assert n_comp == 2
-    np.testing.assert_array_equal(partner, [1, -1, -1])
+    np.testing.assert_array_equal(partner, [-1, -1, -1])
     edges, n_comp, partner = full_graph_spanning_tree(
         build_kdtree(X[:1], 40), centrality[:1], 1.0, 1.0, 2.0
     )

@@ -61,9 +61,7 @@ def max_rdist_to_node(x, node_lo, node_hi, node, p):
     r = 0.0
     for k in range(x.shape[0]):
         t = abs(x[k] - node_lo[node, k])
-        u = abs(x[k] - node_hi[node, k])
-        if u > t:
-            t = u
+        t = max(t, abs(x[k] - node_hi[node, k]))
         r = rdist_add(r, t, p)
     return r
 
@@ -200,10 +198,11 @@ def _scan_earlier(
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _earlier_partners_chunk(
-    tree, rank, max_dist, alpha, p, r_reject, node_min_rank, partner, start, end, stack_size,
+    tree, rank, max_dist, alpha, p, r_reject, node_min_rank, partner, rows, start, end,
+    stack_size,
 ):
-    """:func:`earlier_partners` for the tree rows ``start:end`` (one task of
-    its parallel loop; a separate function keeps the loop cheap to compile)."""
+    """:func:`earlier_partners` for the tree rows ``rows[start:end]`` (one task
+    of its parallel loop; a separate function keeps the loop cheap to compile)."""
     data = tree.data
     idx_array = tree.idx_array
     node_start = tree.node_start
@@ -212,7 +211,8 @@ def _earlier_partners_chunk(
     node_hi = tree.node_hi
     node_is_leaf = tree.node_is_leaf
     stack = np.empty(stack_size, dtype=np.intp)
-    for row_i in range(start, end):
+    for t in range(start, end):
+        row_i = rows[t]
         i = idx_array[row_i]
         rank_i = rank[i]
         if rank_i == 0:
@@ -261,13 +261,14 @@ def _earlier_partners_chunk(
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def earlier_partners(tree, rank, max_dist, alpha, p):
-    """Each point's nearest neighbour within reach among the points ranked
-    before it (local id, distance ties by smallest id; -1: none).
+def earlier_partners(tree, rank, max_dist, alpha, p, rows):
+    """Nearest neighbour within reach among the points ranked before it
+    (local id, distance ties by smallest id; -1: none) of the points at the
+    tree rows ``rows`` (intp); -1 for every other point.
 
     This is the nearest already-added neighbour at the moment the sweep
     adds the point (the added points are exactly those ranked before it),
-    found independently of the sweep's state, so all points are searched
+    found independently of the sweep's state, so the points are searched
     in parallel. Nodes whose points all rank later are pruned.
     """
     idx_array = tree.idx_array
@@ -287,11 +288,12 @@ def earlier_partners(tree, rank, max_dist, alpha, p):
     r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
     partner = np.full(m, -1, dtype=np.intp)
     stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
-    n_chunks = (m + QUERY_CHUNK - 1) // QUERY_CHUNK
+    n_rows = rows.shape[0]
+    n_chunks = (n_rows + QUERY_CHUNK - 1) // QUERY_CHUNK
     for chunk in prange(n_chunks):
         _earlier_partners_chunk(
-            tree, rank, max_dist, alpha, p, r_reject, node_min_rank, partner,
-            chunk * QUERY_CHUNK, min(m, (chunk + 1) * QUERY_CHUNK), stack_size,
+            tree, rank, max_dist, alpha, p, r_reject, node_min_rank, partner, rows,
+            chunk * QUERY_CHUNK, min(n_rows, (chunk + 1) * QUERY_CHUNK), stack_size,
         )
     return partner
 
@@ -305,8 +307,12 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
     ``alpha > 0``, ``p >= 1`` float64. The graph has an edge ``(i, j)``,
     ``i != j``, iff ``rdist_to_dist(rdist(x_i, x_j, p), p) / alpha <=
     max_dist``. Returns ``(edges float64 (n_edges, 3), n_components, partner
-    intp (m,))`` exactly as ``centrality_spanning_tree`` on that graph (the
-    same unions in the same order, hence the same roots). O(m) memory.
+    intp (m,))``: the edges and component count exactly as
+    ``centrality_spanning_tree`` on that graph (the same unions in the same
+    order, hence the same roots), and its partners wherever the linkage
+    consults them: for the joining point of every edge that shares its
+    weight with another edge (:func:`tied_joiners`); -1 elsewhere. O(m)
+    memory.
     """
     data = tree.data
     idx_array = tree.idx_array
@@ -335,9 +341,6 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
     edges = np.empty((max(m - 1, 0), 3))
     n_edges = 0
     roots = np.empty(m, dtype=np.intp)
-    # nearest earlier neighbours, searched in parallel beforehand: a point
-    # with an earlier neighbour in reach has n_roots > 0 and vice versa
-    partner = earlier_partners(tree, rank, max_dist, alpha, p)
     keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
@@ -377,7 +380,45 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
             if node == 0:
                 break
             node = (node - 1) // 2
-    return edges[:n_edges].copy(), m - n_edges, partner
+    edges = edges[:n_edges].copy()
+    # nearest earlier neighbours, searched in parallel, only where used
+    joiners = tied_joiners(edges, m)
+    rows = np.empty(joiners.shape[0], dtype=np.intp)
+    for t in range(joiners.shape[0]):
+        rows[t] = row_of[joiners[t]]
+    partner = earlier_partners(tree, rank, max_dist, alpha, p, rows)
+    return edges, m - n_edges, partner
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def tied_joiners(edges, m):
+    """Distinct points ``a`` (column 0) of the edges whose weight another edge
+    shares, the only points whose partner the linkage consults.
+
+    ``edges`` float64 (n_edges, 3) with non-decreasing weights; a single
+    point in a group of equal weights merges with its partner's component
+    first (:func:`~flasc_cluster._hdbscan.linkage.mst_to_linkage_sized`);
+    the other single points of such a group had no earlier neighbour when
+    they were added, so their partner is -1 anyway.
+    """
+    n_edges = edges.shape[0]
+    marked = np.zeros(m, dtype=np.bool_)
+    out = np.empty(n_edges, dtype=np.intp)
+    count = 0
+    start = 0
+    while start < n_edges:
+        end = start + 1
+        while end < n_edges and edges[end, 2] == edges[start, 2]:
+            end += 1
+        if end - start > 1:
+            for e in range(start, end):
+                a = np.intp(edges[e, 0])
+                if not marked[a]:
+                    marked[a] = True
+                    out[count] = a
+                    count += 1
+        start = end
+    return out[:count].copy()
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
