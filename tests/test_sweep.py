@@ -238,3 +238,28 @@ def test_symmetric_csr_equals_scipy(m, n_edges):
     ref.sort_indices()
     np.testing.assert_array_equal(indptr, ref.indptr)
     np.testing.assert_array_equal(indices, ref.indices)
+
+
+@pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal3"])
+def test_csr_partners_give_the_full_partner_linkage(kind):
+    """The CSR path measures only the joiners' rows; their partners equal
+    those found with every edge distance, and so does the linkage."""
+    from flasc_cluster._branches.detect import _csr_partners
+    from flasc_cluster._hdbscan.space import KDSpace
+
+    X, _ = _make_cluster(kind, 11)
+    m = X.shape[0]
+    centrality = np.round(1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5), 1)
+    _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
+    src, dst, _ = _brute_pairs(X, float(np.quantile(dist, 0.6)), 1.0, 2.0)
+    indptr, indices = symmetric_csr(src, dst, m)
+    edge_dist = csr_edge_distances(X, np.arange(m), indptr, indices, 2.0)
+    edges, n_comp, full = centrality_spanning_tree(indptr, indices, edge_dist, centrality)
+    assert n_comp == 1
+    used = tied_joiners(edges, m)
+    assert used.shape[0] > 0
+    partial = _csr_partners(KDSpace(X, 2.0, 40), np.arange(m), indptr, indices, centrality, used)
+    np.testing.assert_array_equal(partial[used], full[used])
+    np.testing.assert_array_equal(
+        mst_to_linkage(edges, m, partial), mst_to_linkage(edges, m, full)
+    )

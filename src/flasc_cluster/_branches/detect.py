@@ -15,8 +15,8 @@ from .._hdbscan.flat import extract_flat_clustering, point_sizes
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space_tree import build_kdtree
 from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
-from .linkage import centrality_spanning_tree
-from .sweep import full_graph_pairs, full_graph_spanning_tree
+from .linkage import centrality_order, centrality_spanning_tree
+from .sweep import full_graph_pairs, full_graph_spanning_tree, tied_joiners
 
 
 class ClusterBranches(NamedTuple):
@@ -139,9 +139,11 @@ def detect_cluster_branches(
         if method == "full":
             src, dst = _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach)
         indptr, indices = symmetric_csr(src, dst, m)
-        edge_dist = space.csr_distances(points, indptr, indices)
-        tree_edges, n_components, partner = centrality_spanning_tree(
-            indptr, indices, edge_dist, centrality
+        tree_edges, n_components, _ = centrality_spanning_tree(
+            indptr, indices, np.empty(0), centrality
+        )
+        partner = _csr_partners(
+            space, points, indptr, indices, centrality, tied_joiners(tree_edges, m)
         )
         # a core graph is rebuilt from the neighbour lists when asked for
         graph = None if method == "core" else np.column_stack(csr_upper_edges(indptr, indices))
@@ -160,6 +162,37 @@ def detect_cluster_branches(
         points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst,
         kept_neighbors,
     )
+
+
+def _csr_partners(space, points, indptr, indices, centrality, joiners):
+    """Partners of the ``joiners`` (local ids) in a CSR graph, -1 elsewhere.
+
+    A joiner's partner is its nearest neighbour ranked before it in
+    centrality order (distance ties by smallest local id), as
+    :func:`centrality_spanning_tree` finds it with every edge distance; here
+    only the joiners' rows are measured.
+    """
+    m = points.shape[0]
+    partner = np.full(m, -1, dtype=np.intp)
+    if joiners.shape[0] == 0:
+        return partner
+    rank = centrality_order(np.ascontiguousarray(centrality, np.float64))[1]
+    starts = indptr[joiners]
+    degree = indptr[joiners + 1] - starts
+    row = np.repeat(joiners, degree)
+    entry = np.arange(row.shape[0]) + np.repeat(starts - (np.cumsum(degree) - degree), degree)
+    col = indices[entry]
+    keep = rank[col] < rank[row]
+    row = row[keep]
+    col = col[keep]
+    if row.shape[0] == 0:
+        return partner
+    dist = space.edge_distances(points[row], points[col])
+    order = np.lexsort((col, dist, row))
+    row = row[order]
+    first = np.r_[True, row[1:] != row[:-1]]
+    partner[row[first]] = col[order][first]
+    return partner
 
 
 def _centroid_weights(probabilities, selection):

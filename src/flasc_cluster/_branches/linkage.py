@@ -33,11 +33,12 @@ def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
 
     ``indptr``/``indices`` (intp) hold the undirected graph as CSR over local
     point ids (both directions present), ``edge_dist`` float64 the distance
-    of each CSR entry; ``centrality`` float64 (m,). Returns ``(edges float64
-    (n_edges, 3), n_components, partner intp (m,))``: rows ``[a, b, w]`` in
-    merge order (w non-decreasing), ``a`` the point that joins at height
-    ``w``; ``partner`` each point's nearest earlier neighbour (-1: none;
-    distance ties by local id).
+    of each CSR entry, or an empty array to skip the partners;
+    ``centrality`` float64 (m,). Returns ``(edges float64 (n_edges, 3),
+    n_components, partner intp (m,))``: rows ``[a, b, w]`` in merge order
+    (w non-decreasing), ``a`` the point that joins at height ``w``;
+    ``partner`` each point's nearest earlier neighbour (-1: none, or no
+    ``edge_dist``; distance ties by local id).
     """
     m = centrality.shape[0]
     order, rank = centrality_order(centrality)
@@ -48,6 +49,7 @@ def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
     roots = np.empty(m, dtype=np.intp)
     partner = np.full(m, -1, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
+    with_partners = edge_dist.shape[0] == indices.shape[0]
     for k in range(m):
         i = order[k]
         # distinct components of already-added neighbours
@@ -57,7 +59,7 @@ def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
             j = indices[e]
             if rank[j] >= k:
                 continue
-            if edge_dist[e] < best:  # indices are sorted: ties keep the smaller id
+            if with_partners and edge_dist[e] < best:  # sorted: ties keep the smaller id
                 best = edge_dist[e]
                 partner[i] = j
             r = ds_find(parent, j)

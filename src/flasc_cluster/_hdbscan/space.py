@@ -85,10 +85,12 @@ class KDSpace:
     def centroid_distances(self, points, weights):
         return self.point_distances(np.average(self.X[points], weights=weights, axis=0), points)
 
-    def csr_distances(self, points, indptr, indices):
-        from .._branches.graphs import csr_edge_distances
+    def edge_distances(self, a, b):
+        """Distances of the pairs ``(a[e], b[e])`` with the kernels' own
+        formula (bit for bit as the sweep's and the tree searches')."""
+        from .._branches.graphs import pair_edge_distances
 
-        return csr_edge_distances(self.X, points, indptr, indices, self.p)
+        return pair_edge_distances(self.X, a, b, self.p)
 
 
 def _minkowski_norm(diff, p):
@@ -150,9 +152,8 @@ class BallSpace:
     def centroid_distances(self, points, weights):
         return self.point_distances(np.average(self.X[points], weights=weights, axis=0), points)
 
-    def csr_distances(self, points, indptr, indices):
-        src = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
-        return self.pair_distances(points[src], points[indices])
+    def edge_distances(self, a, b):
+        return self.pair_distances(a, b)
 
     def radius_pairs(self, points, radius):
         pts = self.X[points]
@@ -200,9 +201,8 @@ class PrecomputedSpace:
     def pair_distances(self, a, b):
         return self.D[a, b]
 
-    def csr_distances(self, points, indptr, indices):
-        src = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
-        return self.D[points[src], points[indices]]
+    def edge_distances(self, a, b):
+        return self.D[a, b]
 
     def reachability(self, points, core_distances, alpha):
         sub = self.D[np.ix_(points, points)]
