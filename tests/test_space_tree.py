@@ -223,3 +223,18 @@ def test_query_radius_small_buffer_reports_full_count():
     out = np.full(4, -1, dtype=np.intp)
     assert query_radius(tree, np.zeros(2), 0.5, 2.0, out) == 10
     assert len(set(out.tolist())) == 4 and out.min() >= 0
+
+
+def test_weighted_mean_is_numpy_average_bit_for_bit():
+    from flasc_cluster._hdbscan.space import weighted_mean
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        m = int(rng.integers(1, 3000))
+        d = int(rng.integers(1, 9))
+        rows = rng.normal(size=(m, d)) * rng.uniform(0.01, 100.0)
+        weights = rng.uniform(0.0, 1.0, size=m) + 1e-3
+        weights[rng.random(m) < 0.3] = 1.0
+        np.testing.assert_array_equal(
+            weighted_mean(rows, weights), np.average(rows, weights=weights, axis=0)
+        )

@@ -302,7 +302,7 @@ def detect_branches(
         edge_bounds = np.searchsorted(ea[edge_order], np.arange(n_clusters + 1))
 
     def one_cluster(c, local):
-        points = np.sort(order[bounds[c]:bounds[c + 1]])
+        points = order[bounds[c]:bounds[c + 1]]  # increasing: the sort is stable
         cluster_selection = selection if sample_weight is None else dict(
             selection, point_weight=sample_weight[points]
         )

@@ -83,7 +83,7 @@ class KDSpace:
         return _minkowski_norm(np.abs(self.X[rows] - x), self.p)
 
     def centroid_distances(self, points, weights):
-        return self.point_distances(np.average(self.X[points], weights=weights, axis=0), points)
+        return self.point_distances(weighted_mean(self.X[points], weights), points)
 
     def edge_distances(self, a, b):
         """Distances of the pairs ``(a[e], b[e])`` with the kernels' own
@@ -91,6 +91,14 @@ class KDSpace:
         from .._branches.graphs import pair_edge_distances
 
         return pair_edge_distances(self.X, a, b, self.p)
+
+
+def weighted_mean(rows, weights):
+    """``np.average(rows, weights=weights, axis=0)`` bit for bit (the same
+    ufunc calls on the same shapes), without its argument checks, which
+    dominate for the many small clusters of the branch pass."""
+    column = weights.reshape(-1, 1)
+    return np.multiply(rows, column).sum(axis=0) / column.sum(axis=0)
 
 
 def _minkowski_norm(diff, p):
@@ -150,7 +158,7 @@ class BallSpace:
         return self.dist.pairwise(x[None], self.X[rows])[0]
 
     def centroid_distances(self, points, weights):
-        return self.point_distances(np.average(self.X[points], weights=weights, axis=0), points)
+        return self.point_distances(weighted_mean(self.X[points], weights), points)
 
     def edge_distances(self, a, b):
         return self.pair_distances(a, b)
