@@ -3,7 +3,8 @@
 Reference: the graph built by brute force in numpy (every pair, the reduced
 distance accumulated dimension by dimension in ``rdist``'s order, so the
 edge test ``d / alpha <= max_dist`` is decided on bit-identical values),
-then ``symmetric_csr`` + ``centrality_spanning_tree``. The sweep must give
+then ``symmetric_csr`` + ``centrality_spanning_tree``, and partners by brute
+force over each point's earlier neighbours. The sweep must give
 the same components, the same partners where the linkage consults them
 (and -1 elsewhere) and the same linkage matrix.
 """
@@ -13,13 +14,13 @@ import pytest
 
 from flasc_cluster import FLASC
 from flasc_cluster._branches import detect
-from flasc_cluster._branches.graphs import csr_edge_distances, symmetric_csr
-from flasc_cluster._branches.linkage import centrality_spanning_tree
-from flasc_cluster._branches.sweep import (
-    full_graph_pairs,
-    full_graph_spanning_tree,
+from flasc_cluster._branches.graphs import pair_edge_distances, symmetric_csr
+from flasc_cluster._branches.linkage import (
+    centrality_order,
+    centrality_spanning_tree,
     tied_joiners,
 )
+from flasc_cluster._branches.sweep import full_graph_pairs, full_graph_spanning_tree
 from flasc_cluster._hdbscan.linkage import mst_to_linkage
 from flasc_cluster._hdbscan.space_tree import build_kdtree
 from flasc_cluster.datasets import make_branching_stars, make_flared_blobs
@@ -42,12 +43,29 @@ def _brute_pairs(X, max_dist, alpha, p):
     return i[keep].astype(np.intp), j[keep].astype(np.intp), d
 
 
+def _brute_partners(X, indptr, indices, rank, p):
+    """Every point's nearest earlier neighbour (ties by smallest id; -1: none)."""
+    m = X.shape[0]
+    rows = np.repeat(np.arange(m), np.diff(indptr))
+    dist = pair_edge_distances(X, rows, indices, p)
+    partner = np.full(m, -1, dtype=np.intp)
+    for i in range(m):
+        cols = indices[indptr[i]:indptr[i + 1]]  # sorted: argmin keeps the smallest id
+        earlier = rank[cols] < rank[i]
+        if earlier.any():
+            partner[i] = cols[earlier][np.argmin(dist[indptr[i]:indptr[i + 1]][earlier])]
+    return partner
+
+
 def _csr_reference(X, centrality, max_dist, alpha, p):
+    """``(edges, n_components, partner)`` of the materialised graph, every
+    point's partner included."""
     m = X.shape[0]
     src, dst, _ = _brute_pairs(X, max_dist, alpha, p)
     indptr, indices = symmetric_csr(src, dst, m)
-    edge_dist = csr_edge_distances(X, np.arange(m), indptr, indices, p)
-    return centrality_spanning_tree(indptr, indices, edge_dist, centrality)
+    order, rank = centrality_order(centrality)
+    edges, n_comp = centrality_spanning_tree(indptr, indices, order, rank, centrality)
+    return edges, n_comp, _brute_partners(X, indptr, indices, rank, p)
 
 
 def _make_cluster(kind, seed):
@@ -253,12 +271,13 @@ def test_csr_partners_give_the_full_partner_linkage(kind):
     _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
     src, dst, _ = _brute_pairs(X, float(np.quantile(dist, 0.6)), 1.0, 2.0)
     indptr, indices = symmetric_csr(src, dst, m)
-    edge_dist = csr_edge_distances(X, np.arange(m), indptr, indices, 2.0)
-    edges, n_comp, full = centrality_spanning_tree(indptr, indices, edge_dist, centrality)
+    order, rank = centrality_order(centrality)
+    edges, n_comp = centrality_spanning_tree(indptr, indices, order, rank, centrality)
+    full = _brute_partners(X, indptr, indices, rank, 2.0)
     assert n_comp == 1
     used = tied_joiners(edges, m)
     assert used.shape[0] > 0
-    partial = _csr_partners(KDSpace(X, 2.0, 40), np.arange(m), indptr, indices, centrality, used)
+    partial = _csr_partners(KDSpace(X, 2.0, 40), np.arange(m), indptr, indices, rank, used)
     np.testing.assert_array_equal(partial[used], full[used])
     np.testing.assert_array_equal(
         mst_to_linkage(edges, m, partial), mst_to_linkage(edges, m, full)

@@ -15,8 +15,8 @@ from .._hdbscan.flat import extract_flat_clustering, point_sizes
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space_tree import build_kdtree
 from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
-from .linkage import centrality_order, centrality_spanning_tree
-from .sweep import full_graph_pairs, full_graph_spanning_tree, tied_joiners
+from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
+from .sweep import full_graph_pairs, full_graph_spanning_tree
 
 
 class ClusterBranches(NamedTuple):
@@ -139,11 +139,12 @@ def detect_cluster_branches(
         if method == "full":
             src, dst = _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach)
         indptr, indices = symmetric_csr(src, dst, m)
-        tree_edges, n_components, _ = centrality_spanning_tree(
-            indptr, indices, np.empty(0), centrality
+        order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
+        tree_edges, n_components = centrality_spanning_tree(
+            indptr, indices, order, rank, centrality
         )
         partner = _csr_partners(
-            space, points, indptr, indices, centrality, tied_joiners(tree_edges, m)
+            space, points, indptr, indices, rank, tied_joiners(tree_edges, m)
         )
         # a core graph is rebuilt from the neighbour lists when asked for
         graph = None if method == "core" else np.column_stack(csr_upper_edges(indptr, indices))
@@ -164,19 +165,19 @@ def detect_cluster_branches(
     )
 
 
-def _csr_partners(space, points, indptr, indices, centrality, joiners):
+def _csr_partners(space, points, indptr, indices, rank, joiners):
     """Partners of the ``joiners`` (local ids) in a CSR graph, -1 elsewhere.
 
     A joiner's partner is its nearest neighbour ranked before it in
-    centrality order (distance ties by smallest local id), as
-    :func:`centrality_spanning_tree` finds it with every edge distance; here
-    only the joiners' rows are measured.
+    centrality order (``rank`` from :func:`centrality_order`; distance ties
+    by smallest local id), the same rule as the ``full`` sweep's
+    :func:`~flasc_cluster._branches.sweep.earlier_partners`; only the
+    joiners' rows are measured.
     """
     m = points.shape[0]
     partner = np.full(m, -1, dtype=np.intp)
     if joiners.shape[0] == 0:
         return partner
-    rank = centrality_order(np.ascontiguousarray(centrality, np.float64))[1]
     starts = indptr[joiners]
     degree = indptr[joiners + 1] - starts
     row = np.repeat(joiners, degree)

@@ -143,21 +143,10 @@ def csr_upper_edges(indptr, indices):
     return src, dst
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def csr_edge_distances(data, points, indptr, indices, p):
-    """Minkowski distance of every CSR entry ``i -> indices[e]`` (local ids)."""
-    out = np.empty(indices.shape[0])
-    for i in prange(indptr.shape[0] - 1):
-        x = data[points[i]]
-        for e in range(indptr[i], indptr[i + 1]):
-            out[e] = rdist_to_dist(rdist(x, data[points[indices[e]]], p), p)
-    return out
-
-
 @njit(cache=NUMBA_CACHE, nogil=True)
 def pair_edge_distances(data, a, b, p):
-    """Minkowski distance of ``data[a[e]]`` to ``data[b[e]]``, computed as in
-    :func:`csr_edge_distances` (bit for bit)."""
+    """Minkowski distance of ``data[a[e]]`` to ``data[b[e]]``, formed as the
+    kd-tree kernels form it (``rdist_to_dist(rdist(...))``, bit for bit)."""
     out = np.empty(a.shape[0])
     for e in range(a.shape[0]):
         out[e] = rdist_to_dist(rdist(data[a[e]], data[b[e]], p), p)

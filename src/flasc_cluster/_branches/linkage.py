@@ -28,40 +28,31 @@ def centrality_order(centrality):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
+def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     """Minimum spanning forest of the graph under max-centrality weights.
 
     ``indptr``/``indices`` (intp) hold the undirected graph as CSR over local
-    point ids (both directions present), ``edge_dist`` float64 the distance
-    of each CSR entry, or an empty array to skip the partners;
-    ``centrality`` float64 (m,). Returns ``(edges float64 (n_edges, 3),
-    n_components, partner intp (m,))``: rows ``[a, b, w]`` in merge order
-    (w non-decreasing), ``a`` the point that joins at height ``w``;
-    ``partner`` each point's nearest earlier neighbour (-1: none, or no
-    ``edge_dist``; distance ties by local id).
+    point ids (both directions present); ``order``, ``rank`` as returned by
+    :func:`centrality_order` for ``centrality`` float64 (m,). Returns
+    ``(edges float64 (n_edges, 3), n_components)``: rows ``[a, b, w]`` in
+    merge order (w non-decreasing), ``a`` the point that joins at height
+    ``w``. The partners the linkage needs come from :func:`tied_joiners`.
     """
     m = centrality.shape[0]
-    order, rank = centrality_order(centrality)
     parent = np.arange(m)
     size = np.ones(m, dtype=np.intp)
     edges = np.empty((max(m - 1, 0), 3))
     n_edges = 0
     roots = np.empty(m, dtype=np.intp)
-    partner = np.full(m, -1, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
-    with_partners = edge_dist.shape[0] == indices.shape[0]
     for k in range(m):
         i = order[k]
         # distinct components of already-added neighbours
         n_roots = 0
-        best = np.inf
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             if rank[j] >= k:
                 continue
-            if with_partners and edge_dist[e] < best:  # sorted: ties keep the smaller id
-                best = edge_dist[e]
-                partner[i] = j
             r = ds_find(parent, j)
             seen = False
             for q in range(n_roots):
@@ -76,7 +67,7 @@ def centrality_spanning_tree(indptr, indices, edge_dist, centrality):
         n_edges = join_components(
             i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
         )
-    return edges[:n_edges].copy(), m - n_edges, partner
+    return edges[:n_edges].copy(), m - n_edges
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -103,3 +94,34 @@ def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges):
             parent[r] = ri
             size[ri] += size[r]
     return n_edges
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def tied_joiners(edges, m):
+    """Distinct points ``a`` (column 0) of the edges whose weight another edge
+    shares, the only points whose partner the linkage consults.
+
+    ``edges`` float64 (n_edges, 3) with non-decreasing weights; a single
+    point in a group of equal weights merges with its partner's component
+    first (:func:`~flasc_cluster._hdbscan.linkage.mst_to_linkage_sized`);
+    the other single points of such a group had no earlier neighbour when
+    they were added, so their partner is -1 anyway.
+    """
+    n_edges = edges.shape[0]
+    marked = np.zeros(m, dtype=np.bool_)
+    out = np.empty(n_edges, dtype=np.intp)
+    count = 0
+    start = 0
+    while start < n_edges:
+        end = start + 1
+        while end < n_edges and edges[end, 2] == edges[start, 2]:
+            end += 1
+        if end - start > 1:
+            for e in range(start, end):
+                a = np.intp(edges[e, 0])
+                if not marked[a]:
+                    marked[a] = True
+                    out[count] = a
+                    count += 1
+        start = end
+    return out[:count].copy()

@@ -41,7 +41,7 @@ from .._hdbscan.space_tree import (
     unscaled_dist_bound,
 )
 from .._kernels.union_find import ds_find
-from .linkage import centrality_order, join_components
+from .linkage import centrality_order, join_components, tied_joiners
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -285,10 +285,12 @@ def earlier_partners(tree, rank, max_dist, alpha, p, rows):
         node_min_rank[leaf] = low
     for node in range(first_leaf - 1, -1, -1):
         node_min_rank[node] = min(node_min_rank[2 * node + 1], node_min_rank[2 * node + 2])
-    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
     partner = np.full(m, -1, dtype=np.intp)
-    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
     n_rows = rows.shape[0]
+    if n_rows == 0:
+        return partner
+    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
     n_chunks = (n_rows + QUERY_CHUNK - 1) // QUERY_CHUNK
     for chunk in prange(n_chunks):
         _earlier_partners_chunk(
@@ -300,7 +302,7 @@ def earlier_partners(tree, rank, max_dist, alpha, p, rows):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
-    """:func:`centrality_spanning_tree` of the ``full`` graph, found with a kd-tree.
+    """:func:`~flasc_cluster._branches.linkage.centrality_spanning_tree` of the ``full`` graph, found with a kd-tree.
 
     ``tree`` a ``KDTree`` over the cluster's m points (its original ids are
     the local ids 0..m-1); ``centrality`` float64 (m,); ``max_dist``,
@@ -309,10 +311,11 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
     max_dist``. Returns ``(edges float64 (n_edges, 3), n_components, partner
     intp (m,))``: the edges and component count exactly as
     ``centrality_spanning_tree`` on that graph (the same unions in the same
-    order, hence the same roots), and its partners wherever the linkage
-    consults them: for the joining point of every edge that shares its
-    weight with another edge (:func:`tied_joiners`); -1 elsewhere. O(m)
-    memory.
+    order, hence the same roots), and the partners the linkage consults:
+    each point's nearest earlier neighbour for the joining point of every
+    edge that shares its weight with another edge
+    (:func:`~flasc_cluster._branches.linkage.tied_joiners`); -1 elsewhere.
+    O(m) memory.
     """
     data = tree.data
     idx_array = tree.idx_array
@@ -388,37 +391,6 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
         rows[t] = row_of[joiners[t]]
     partner = earlier_partners(tree, rank, max_dist, alpha, p, rows)
     return edges, m - n_edges, partner
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
-def tied_joiners(edges, m):
-    """Distinct points ``a`` (column 0) of the edges whose weight another edge
-    shares, the only points whose partner the linkage consults.
-
-    ``edges`` float64 (n_edges, 3) with non-decreasing weights; a single
-    point in a group of equal weights merges with its partner's component
-    first (:func:`~flasc_cluster._hdbscan.linkage.mst_to_linkage_sized`);
-    the other single points of such a group had no earlier neighbour when
-    they were added, so their partner is -1 anyway.
-    """
-    n_edges = edges.shape[0]
-    marked = np.zeros(m, dtype=np.bool_)
-    out = np.empty(n_edges, dtype=np.intp)
-    count = 0
-    start = 0
-    while start < n_edges:
-        end = start + 1
-        while end < n_edges and edges[end, 2] == edges[start, 2]:
-            end += 1
-        if end - start > 1:
-            for e in range(start, end):
-                a = np.intp(edges[e, 0])
-                if not marked[a]:
-                    marked[a] = True
-                    out[count] = a
-                    count += 1
-        start = end
-    return out[:count].copy()
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
