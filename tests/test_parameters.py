@@ -685,8 +685,9 @@ def test_n_jobs_does_not_change_results(fit):
 
 @pytest.mark.parametrize("method", ["full", "core"])
 def test_clusters_in_threads_give_the_sequential_result(data, monkeypatch, method):
-    """With n_jobs > 1 small clusters run their branch pass in a thread pool;
-    every per-cluster hierarchy equals the one-thread fit's."""
+    """With n_jobs > 1 small clusters that do not run batched (here: a
+    weighted fit) run their branch pass in a thread pool; every per-cluster
+    hierarchy equals the one-thread fit's."""
     import numba
 
     from flasc_cluster._branches import detect
@@ -701,10 +702,11 @@ def test_clusters_in_threads_give_the_sequential_result(data, monkeypatch, metho
 
     monkeypatch.setattr(detect, "detect_cluster_branches", spy)
     params = dict(min_cluster_size=30, branch_detection_method=method)
-    single = FLASC(**params, n_jobs=1).fit(X)
+    weight = np.ones(X.shape[0])
+    single = FLASC(**params, n_jobs=1).fit(X, sample_weight=weight)
     assert set(seen) == {threading.get_ident()}
     seen.clear()
-    threaded = FLASC(**params, n_jobs=2).fit(X)
+    threaded = FLASC(**params, n_jobs=2).fit(X, sample_weight=weight)
     if numba.config.NUMBA_NUM_THREADS >= 2 and detect._threads_safe():
         assert set(seen) - {threading.get_ident()}, "no cluster ran in the pool"
     assert n_clusters(single) > 2

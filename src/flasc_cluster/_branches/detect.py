@@ -11,10 +11,18 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .._hdbscan.flat import extract_flat_clustering, point_sizes
+from .._hdbscan.condense import CondensedTree
+from .._hdbscan.flat import FlatClustering, extract_flat_clustering, point_sizes
 from .._hdbscan.linkage import mst_to_linkage_sized
+from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .graphs import core_graph_edges, csr_upper_edges, dense_full_graph_edges, symmetric_csr
+from .batch import core_branch_batch, full_branch_batch
+from .graphs import (
+    core_graph_edges,
+    csr_upper_edges,
+    dense_full_graph_edges,
+    symmetric_csr,
+)
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
 from .sweep import full_graph_pairs, full_graph_spanning_tree
 
@@ -267,6 +275,98 @@ def _map_clusters(one_cluster, sizes, n):
     return results
 
 
+def _batchable(space, method, global_mst, sample_weight):
+    """Whether :func:`_batch_branches` serves this fit's clusters."""
+    return (
+        space.kind == "kd_tree"
+        and global_mst is not None
+        and sample_weight is None
+        and (method == "core" or _USE_FULL_SWEEP)
+    )
+
+
+def _batch_branches(space, clusters, order, bounds, cluster_probabilities, global_mst,
+                    edge_order, edge_bounds, neighbors, method, alpha, selection):
+    """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
+    points) in one parallel kernel; the same results, as a list."""
+    segments = [order[bounds[c]:bounds[c + 1]] for c in clusters]
+    sizes = np.array([s.shape[0] for s in segments], dtype=np.intp)
+    points = np.concatenate(segments)
+    starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
+    np.cumsum(sizes, out=starts[1:])
+    centroids = np.array([
+        weighted_mean(space.X[s], cluster_probabilities[s]) for s in segments
+    ]).reshape(len(segments), space.X.shape[1])
+    local = np.full(space.X.shape[0], -1, dtype=np.intp)
+    local[points] = np.arange(points.shape[0]) - np.repeat(starts[:-1], sizes)
+    edge_counts = edge_bounds[clusters + 1] - edge_bounds[clusters]
+    mst_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
+    np.cumsum(edge_counts, out=mst_bounds[1:])
+    mst = global_mst[np.concatenate([
+        edge_order[edge_bounds[c]:edge_bounds[c + 1]] for c in clusters
+    ])]
+    mst_src = local[mst[:, 0].astype(np.intp)]
+    mst_dst = local[mst[:, 1].astype(np.intp)]
+    X = np.ascontiguousarray(space.X, dtype=np.float64)
+    flat_options = (
+        selection["min_cluster_size"], selection.get("selection_method", "eom") == "leaf",
+        bool(selection.get("allow_single_cluster", False)),
+        float(selection.get("selection_epsilon", 0.0)),
+        float(selection.get("selection_persistence", 0.0)),
+        int(selection.get("max_cluster_size", 0) or 0),
+    )
+    max_dists = np.zeros(sizes.shape[0])
+    some = edge_counts > 0
+    if some.any():
+        max_dists[some] = np.maximum.reduceat(mst[:, 2], mst_bounds[:-1][some])
+    if method == "core":
+        out = core_branch_batch(
+            X, points, starts, centroids, space.p, local, neighbors, mst_src, mst_dst,
+            mst_bounds, flat_options,
+        )
+    else:
+        out = full_branch_batch(
+            X, points, starts, centroids, max_dists, float(alpha), space.p,
+            _CLUSTER_LEAF_SIZE, flat_options,
+        )
+    (centrality, edges, n_edges, linkage, labels, probabilities, persistence, selected,
+     n_selected, parent, child, lambda_val, child_size, n_rows) = out
+    kept_neighbors = neighbors if method == "core" else None
+    results = []
+    for b in range(sizes.shape[0]):
+        start = starts[b]
+        end = starts[b + 1]
+        m = end - start
+        row = start - b
+        tree_edges = edges[row:row + n_edges[b]]
+        cluster_mst = np.column_stack(
+            (mst_src[mst_bounds[b]:mst_bounds[b + 1]], mst_dst[mst_bounds[b]:mst_bounds[b + 1]])
+        )
+        common = dict(
+            points=segments[b], centrality=centrality[start:end], graph=None,
+            spanning_tree=tree_edges, max_dist=float(max_dists[b]), cluster_mst=cluster_mst, neighbors=kept_neighbors,
+        )
+        if n_edges[b] < m - 1:
+            results.append(ClusterBranches(
+                linkage=None, flat=None, component_labels=_component_labels(tree_edges, m),
+                **common,
+            ))
+            continue
+        tree_rows = slice(2 * start, 2 * start + n_rows[b])
+        flat = FlatClustering(
+            labels[start:end], probabilities[start:end],
+            persistence[start:start + n_selected[b]],
+            CondensedTree(
+                parent[tree_rows], child[tree_rows], lambda_val[tree_rows], child_size[tree_rows]
+            ),
+            selected[start:start + n_selected[b]],
+        )
+        results.append(ClusterBranches(
+            linkage=linkage[row:row + m - 1], flat=flat, component_labels=None, **common,
+        ))
+    return results
+
+
 def _reuse_key(points, probabilities):
     return points.tobytes() + probabilities[points].tobytes()
 
@@ -327,7 +427,30 @@ def detect_branches(
             selection=cluster_selection,
         )
 
-    results = _map_clusters(one_cluster, np.diff(bounds), n)
+    sizes = np.diff(bounds)
+    results = [None] * n_clusters
+    batched = np.empty(0, dtype=np.intp)
+    if _batchable(space, method, global_mst, sample_weight):
+        # clusters below 1 / n_threads of the points: whole clusters per task
+        # of one parallel kernel (the big ones use every thread themselves)
+        small = (sizes >= 2) & (sizes * numba.get_num_threads() < sizes.sum())
+        if reuse:
+            for c in np.flatnonzero(small):
+                key = _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities)
+                small[c] = key not in reuse
+        batched = np.flatnonzero(small)
+        if batched.shape[0]:
+            for c, result in zip(batched, _batch_branches(
+                space, batched, order, bounds, cluster_probabilities, global_mst,
+                edge_order, edge_bounds, neighbors, method, alpha, selection,
+            )):
+                results[c] = result
+    rest = np.ones(n_clusters, dtype=bool)
+    rest[batched] = False
+    rest = np.flatnonzero(rest)
+    for c, result in zip(rest, _map_clusters(lambda i, local: one_cluster(rest[i], local),
+                                             sizes[rest], n)):
+        results[c] = result
 
     labels = np.full(n, -1, dtype=np.intp)
     probabilities = cluster_probabilities.astype(np.float64, copy=True)

@@ -12,13 +12,10 @@ from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import rdist, rdist_to_dist
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def symmetric_csr(src, dst, m):
-    """CSR of the undirected graph with edges ``src[e] -- dst[e]``.
-
-    Rows are sorted in place and deduplicated in parallel (each row is
-    touched by one thread), then compacted.
-    """
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _csr_raw(src, dst, m):
+    """Both directions of every non-loop edge grouped by row: ``(counts,
+    raw)``, row ``i`` at ``raw[counts[i]:counts[i + 1]]``, unsorted."""
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
         if src[e] != dst[e]:
@@ -36,29 +33,62 @@ def symmetric_csr(src, dst, m):
             fill[a] += 1
             raw[fill[b]] = a
             fill[b] += 1
+    return counts, raw
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _sort_unique_row(raw, start, end):
+    """Sort ``raw[start:end]`` in place, move its distinct values to the
+    front and return their number."""
+    if end - start <= 64:
+        for e in range(start + 1, end):  # insertion sort: short rows
+            v = raw[e]
+            f = e - 1
+            while f >= start and raw[f] > v:
+                raw[f + 1] = raw[f]
+                f -= 1
+            raw[f + 1] = v
+    else:
+        raw[start:end].sort()
+    pos = start
+    last = -1
+    for e in range(start, end):
+        j = raw[e]
+        if j != last:
+            raw[pos] = j
+            pos += 1
+            last = j
+    return pos - start
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _csr_compact(counts, raw, kept):
+    """CSR arrays from the rows of ``raw`` whose first ``kept[i + 1]``
+    entries are kept."""
+    m = counts.shape[0] - 1
+    indptr = np.zeros(m + 1, dtype=np.intp)
+    for i in range(m):
+        indptr[i + 1] = indptr[i] + kept[i + 1]
+    indices = np.empty(indptr[m], dtype=np.intp)
+    for i in range(m):
+        start = counts[i]
+        out = indptr[i]
+        for t in range(kept[i + 1]):
+            indices[out + t] = raw[start + t]
+    return indptr, indices
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def symmetric_csr(src, dst, m):
+    """CSR of the undirected graph with edges ``src[e] -- dst[e]``.
+
+    Rows are sorted in place and deduplicated in parallel (each row is
+    touched by one thread), then compacted.
+    """
+    counts, raw = _csr_raw(src, dst, m)
     kept = np.zeros(m + 1, dtype=np.intp)
     for i in prange(m):
-        start = counts[i]
-        end = counts[i + 1]
-        if end - start <= 64:
-            for e in range(start + 1, end):  # insertion sort: short rows
-                v = raw[e]
-                f = e - 1
-                while f >= start and raw[f] > v:
-                    raw[f + 1] = raw[f]
-                    f -= 1
-                raw[f + 1] = v
-        else:
-            raw[start:end].sort()
-        pos = start
-        last = -1
-        for e in range(start, end):
-            j = raw[e]
-            if j != last:
-                raw[pos] = j
-                pos += 1
-                last = j
-        kept[i + 1] = pos - start
+        kept[i + 1] = _sort_unique_row(raw, counts[i], counts[i + 1])
     indptr = np.zeros(m + 1, dtype=np.intp)
     for i in range(m):
         indptr[i + 1] = indptr[i] + kept[i + 1]
@@ -72,11 +102,23 @@ def symmetric_csr(src, dst, m):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def symmetric_csr_serial(src, dst, m):
+    """:func:`symmetric_csr` on one thread (the same arrays)."""
+    counts, raw = _csr_raw(src, dst, m)
+    kept = np.zeros(m + 1, dtype=np.intp)
+    for i in range(m):
+        kept[i + 1] = _sort_unique_row(raw, counts[i], counts[i + 1])
+    return _csr_compact(counts, raw, kept)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
     """Edges of the ``core`` graph of one cluster, in local ids.
 
     ``points`` intp (m,) global ids of the cluster; ``local`` intp (n,) local
-    id of every global point (-1 outside the cluster); ``neighbors`` intp
+    id of every global point within its own cluster (-1 for noise; a
+    neighbour counts when ``points[local[g]] == g``, so one array serves
+    every cluster at once); ``neighbors`` intp
     (n, k) global ids of each point's k nearest other points; ``mst_src`` /
     ``mst_dst`` local ids of the in-cluster spanning tree edges. Returns
     ``(src, dst)`` (duplicates allowed).
@@ -93,8 +135,9 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
         pos += 1
     for i in range(m):
         for q in range(k):
-            j = local[neighbors[points[i], q]]
-            if j >= 0 and j != i:
+            g = neighbors[points[i], q]
+            j = local[g]
+            if j >= 0 and j < m and j != i and points[j] == g:
                 src[pos] = i
                 dst[pos] = j
                 pos += 1

@@ -260,17 +260,9 @@ def _earlier_partners_chunk(
         partner[i] = best_j
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def earlier_partners(tree, rank, max_dist, alpha, p, rows):
-    """Nearest neighbour within reach among the points ranked before it
-    (local id, distance ties by smallest id; -1: none) of the points at the
-    tree rows ``rows`` (intp); -1 for every other point.
-
-    This is the nearest already-added neighbour at the moment the sweep
-    adds the point (the added points are exactly those ranked before it),
-    found independently of the sweep's state, so the points are searched
-    in parallel. Nodes whose points all rank later are pruned.
-    """
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _node_min_rank(tree, rank):
+    """Smallest rank below each node of ``tree``."""
     idx_array = tree.idx_array
     node_start = tree.node_start
     node_end = tree.node_end
@@ -285,6 +277,23 @@ def earlier_partners(tree, rank, max_dist, alpha, p, rows):
         node_min_rank[leaf] = low
     for node in range(first_leaf - 1, -1, -1):
         node_min_rank[node] = min(node_min_rank[2 * node + 1], node_min_rank[2 * node + 2])
+    return node_min_rank
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def earlier_partners(tree, rank, max_dist, alpha, p, rows):
+    """Nearest neighbour within reach among the points ranked before it
+    (local id, distance ties by smallest id; -1: none) of the points at the
+    tree rows ``rows`` (intp); -1 for every other point.
+
+    This is the nearest already-added neighbour at the moment the sweep
+    adds the point (the added points are exactly those ranked before it),
+    found independently of the sweep's state, so the points are searched
+    in parallel. Nodes whose points all rank later are pruned.
+    """
+    node_min_rank = _node_min_rank(tree, rank)
+    m = tree.data.shape[0]
+    n_nodes = node_min_rank.shape[0]
     partner = np.full(m, -1, dtype=np.intp)
     n_rows = rows.shape[0]
     if n_rows == 0:
@@ -301,21 +310,28 @@ def earlier_partners(tree, rank, max_dist, alpha, p, rows):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
-    """:func:`~flasc_cluster._branches.linkage.centrality_spanning_tree` of the ``full`` graph, found with a kd-tree.
+def earlier_partners_serial(tree, rank, max_dist, alpha, p, rows):
+    """:func:`earlier_partners` on one thread (the same partners)."""
+    node_min_rank = _node_min_rank(tree, rank)
+    partner = np.full(tree.data.shape[0], -1, dtype=np.intp)
+    if rows.shape[0] == 0:
+        return partner
+    _earlier_partners_chunk(
+        tree, rank, max_dist, alpha, p,
+        rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p), node_min_rank,
+        partner, rows, 0, rows.shape[0],
+        2 * tree_n_levels_from_nodes(node_min_rank.shape[0]) + 2,
+    )
+    return partner
 
-    ``tree`` a ``KDTree`` over the cluster's m points (its original ids are
-    the local ids 0..m-1); ``centrality`` float64 (m,); ``max_dist``,
-    ``alpha > 0``, ``p >= 1`` float64. The graph has an edge ``(i, j)``,
-    ``i != j``, iff ``rdist_to_dist(rdist(x_i, x_j, p), p) / alpha <=
-    max_dist``. Returns ``(edges float64 (n_edges, 3), n_components, partner
-    intp (m,))``: the edges and component count exactly as
-    ``centrality_spanning_tree`` on that graph (the same unions in the same
-    order, hence the same roots), and the partners the linkage consults:
-    each point's nearest earlier neighbour for the joining point of every
-    edge that shares its weight with another edge
-    (:func:`~flasc_cluster._branches.linkage.tied_joiners`); -1 elsewhere.
-    O(m) memory.
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def full_sweep(tree, centrality, max_dist, alpha, p):
+    """The union-find sweep of :func:`full_graph_spanning_tree`.
+
+    Returns ``(edges, rank, rows)``: the spanning-forest edges, each point's
+    rank in centrality order and the tree rows of the points whose partner
+    the linkage consults.
     """
     data = tree.data
     idx_array = tree.idx_array
@@ -384,13 +400,39 @@ def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
                 break
             node = (node - 1) // 2
     edges = edges[:n_edges].copy()
-    # nearest earlier neighbours, searched in parallel, only where used
-    joiners = tied_joiners(edges, m)
+    return edges, rank, _joiner_rows(edges, row_of)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _joiner_rows(edges, row_of):
+    """Tree rows of the :func:`~flasc_cluster._branches.linkage.tied_joiners`."""
+    joiners = tied_joiners(edges, row_of.shape[0])
     rows = np.empty(joiners.shape[0], dtype=np.intp)
     for t in range(joiners.shape[0]):
         rows[t] = row_of[joiners[t]]
+    return rows
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def full_graph_spanning_tree(tree, centrality, max_dist, alpha, p):
+    """:func:`~flasc_cluster._branches.linkage.centrality_spanning_tree` of the ``full`` graph, found with a kd-tree.
+
+    ``tree`` a ``KDTree`` over the cluster's m points (its original ids are
+    the local ids 0..m-1); ``centrality`` float64 (m,); ``max_dist``,
+    ``alpha > 0``, ``p >= 1`` float64. The graph has an edge ``(i, j)``,
+    ``i != j``, iff ``rdist_to_dist(rdist(x_i, x_j, p), p) / alpha <=
+    max_dist``. Returns ``(edges float64 (n_edges, 3), n_components, partner
+    intp (m,))``: the edges and component count exactly as
+    ``centrality_spanning_tree`` on that graph (the same unions in the same
+    order, hence the same roots), and the partners the linkage consults:
+    each point's nearest earlier neighbour for the joining point of every
+    edge that shares its weight with another edge
+    (:func:`~flasc_cluster._branches.linkage.tied_joiners`); -1 elsewhere,
+    searched in parallel. O(m) memory.
+    """
+    edges, rank, rows = full_sweep(tree, centrality, max_dist, alpha, p)
     partner = earlier_partners(tree, rank, max_dist, alpha, p, rows)
-    return edges, m - n_edges, partner
+    return edges, centrality.shape[0] - edges.shape[0], partner
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

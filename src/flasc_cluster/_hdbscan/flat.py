@@ -9,13 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .condense import (
-    CondensedTree,
-    compute_stability,
-    condense_tree_sized,
-    simplify_hierarchy,
-)
-from .select import label_points, persistence_scores, point_probabilities, select_clusters
+from .condense import CondensedTree
+from .select import flat_selection
 
 
 class FlatClustering(NamedTuple):
@@ -84,39 +79,11 @@ def extract_flat_clustering(
             labels, np.zeros(n_points), np.empty(0), empty_condensed_tree(),
             np.empty(0, np.intp),
         )
-    point_size = point_sizes(point_weight, n_points)
-    tree = condense_tree_sized(linkage, min_cluster_size, point_size)
-    if selection_persistence > 0.0 and tree[0].shape[0] > 0:
-        tree = simplify_hierarchy(*tree, float(selection_persistence))
-    tree = CondensedTree(*tree)
-    root = n_points
-    n_clusters = int(tree.parent.max()) - root + 1
-    stability = compute_stability(*tree, root, n_clusters)
-    is_cluster = select_clusters(
-        *tree, stability, root,
-        selection_method == "leaf", bool(allow_single_cluster),
-        float(selection_epsilon), int(max_cluster_size or 0),
+    (labels, probabilities, persistence, parent, child, lambda_val, child_size,
+     selected_ids) = flat_selection(
+        linkage, point_sizes(point_weight, n_points), min_cluster_size,
+        selection_method == "leaf", bool(allow_single_cluster), float(selection_epsilon),
+        float(selection_persistence), int(max_cluster_size or 0),
     )
-    labels, selected_ids = label_points(
-        *tree, is_cluster, root, bool(allow_single_cluster), float(selection_epsilon)
-    )
-    probabilities = point_probabilities(
-        tree.parent, tree.child, tree.lambda_val, labels, selected_ids, root, n_clusters
-    )
-    persistence = persistence_scores(
-        labels, selected_ids, stability, root, float(tree.lambda_val.max()), point_size
-    )
-    if allow_single_cluster and selected_ids.shape[0] == 1 and selected_ids[0] == root:
-        labels = np.zeros(n_points, dtype=np.intp)
-        probabilities = np.ones(n_points)
-        if selection_epsilon > 0.0:
-            noise_rows = (tree.child < root) & (
-                tree.lambda_val < 1.0 / selection_epsilon
-            )
-            noise = tree.child[noise_rows]
-            labels[noise] = -1
-            probabilities[noise] = 0.0
-            if not (labels == 0).any():  # epsilon left the cluster empty
-                selected_ids = selected_ids[:0]
-                persistence = persistence[:0]
+    tree = CondensedTree(parent, child, lambda_val, child_size)
     return FlatClustering(labels, probabilities, persistence, tree, selected_ids)

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
+from .condense import compute_stability, condense_tree_sized, simplify_hierarchy
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -251,3 +252,62 @@ def persistence_scores(labels, selected_ids, stability, root, tree_max_lambda, p
         else:
             out[k] = stability[selected_ids[k] - root] / (sizes[k] * tree_max_lambda)
     return out
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def flat_selection(
+    linkage, point_size, min_cluster_size, leaf_selection, allow_single_cluster,
+    epsilon, persistence_threshold, max_cluster_size,
+):
+    """Condense ``linkage`` (float64 (n-1, 4), ``n >= 2``) and select flat
+    clusters: the work of :func:`~flasc_cluster._hdbscan.flat.extract_flat_clustering`
+    in one kernel.
+
+    Returns ``(labels, probabilities, persistence, parent, child,
+    lambda_val, child_size, selected_ids)``, the last five being the
+    condensed tree and the condensed-tree id of each label.
+    """
+    n_points = linkage.shape[0] + 1
+    parent, child, lambda_val, child_size = condense_tree_sized(
+        linkage, min_cluster_size, point_size
+    )
+    if persistence_threshold > 0.0 and parent.shape[0] > 0:
+        parent, child, lambda_val, child_size = simplify_hierarchy(
+            parent, child, lambda_val, child_size, persistence_threshold
+        )
+    root = n_points
+    n_clusters = parent.max() - root + 1
+    stability = compute_stability(parent, child, lambda_val, child_size, root, n_clusters)
+    is_cluster = select_clusters(
+        parent, child, lambda_val, child_size, stability, root,
+        leaf_selection, allow_single_cluster, epsilon, max_cluster_size,
+    )
+    labels, selected_ids = label_points(
+        parent, child, lambda_val, child_size, is_cluster, root, allow_single_cluster, epsilon
+    )
+    probabilities = point_probabilities(
+        parent, child, lambda_val, labels, selected_ids, root, n_clusters
+    )
+    persistence = persistence_scores(
+        labels, selected_ids, stability, root, lambda_val.max(), point_size
+    )
+    if allow_single_cluster and selected_ids.shape[0] == 1 and selected_ids[0] == root:
+        labels[:] = 0
+        probabilities[:] = 1.0
+        if epsilon > 0.0:
+            any_left = False
+            for r in range(parent.shape[0]):
+                if child[r] < root and lambda_val[r] < 1.0 / epsilon:
+                    labels[child[r]] = -1
+                    probabilities[child[r]] = 0.0
+            for i in range(n_points):
+                if labels[i] == 0:
+                    any_left = True
+                    break
+            if not any_left:  # epsilon left the cluster empty
+                selected_ids = selected_ids[:0]
+                persistence = persistence[:0]
+    return (
+        labels, probabilities, persistence, parent, child, lambda_val, child_size,
+        selected_ids,
+    )

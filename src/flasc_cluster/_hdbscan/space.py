@@ -79,8 +79,14 @@ class KDSpace:
         return _minkowski_norm(diff, self.p)
 
     def point_distances(self, x, rows):
-        """Distances from vector ``x`` to the data rows ``rows``."""
-        return _minkowski_norm(np.abs(self.X[rows] - x), self.p)
+        """Distances from vector ``x`` to the data rows ``rows`` (the kernels'
+        formula, bit for bit)."""
+        from .space_tree import row_distances
+
+        return row_distances(
+            self.X, np.ascontiguousarray(x, dtype=np.float64),
+            np.ascontiguousarray(rows, dtype=np.intp), self.p,
+        )
 
     def centroid_distances(self, points, weights):
         return self.point_distances(weighted_mean(self.X[points], weights), points)

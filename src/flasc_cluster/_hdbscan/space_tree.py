@@ -125,6 +125,16 @@ def rdist_to_dist(r, p):
     return r ** (1.0 / p)
 
 
+@njit(cache=NUMBA_CACHE, nogil=True)
+def row_distances(X, x, rows, p):
+    """Distances from ``x`` float64 (d,) to the rows ``X[rows]``, formed as
+    every kd-tree kernel forms them (``rdist_to_dist(rdist(...))``)."""
+    out = np.empty(rows.shape[0])
+    for t in range(rows.shape[0]):
+        out[t] = rdist_to_dist(rdist(x, X[rows[t]], p), p)
+    return out
+
+
 @njit(cache=NUMBA_CACHE, inline="always")
 def dist_to_rdist(d, p):
     """Reduced distance from a true distance ``d`` (float64 scalar).
@@ -340,23 +350,14 @@ def _select_nth(keys, perm, nth):
             return
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def build_kdtree(data, leaf_size):
-    """Build a :class:`KDTree` over ``data`` float64 (n, d), ``n >= 1``.
-
-    ``leaf_size`` (int >= 1) as in scikit-learn. The input is not modified;
-    the tree holds a reordered C-contiguous copy, which is kept in node
-    order while the tree is built (each split moves the node's rows), so
-    every scan is contiguous. Each level is built in parallel over its
-    nodes (disjoint row ranges), so the tree does not depend on the thread
-    count. A node splits its widest dimension at the median row.
-    """
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _kdtree_start(data, leaf_size):
+    """Arrays of a tree over ``data`` with only the root's range and box set;
+    returns ``(tree, n_levels)``."""
     n = data.shape[0]
     dim = data.shape[1]
     n_levels = tree_n_levels(n, leaf_size)
     n_nodes = (1 << n_levels) - 1
-    first_leaf = n_nodes // 2
-
     work = np.empty((n, dim), dtype=np.float64)
     for r in range(n):
         for k in range(dim):
@@ -368,7 +369,6 @@ def build_kdtree(data, leaf_size):
     node_hi = np.empty((n_nodes, dim), dtype=np.float64)
     node_is_leaf = np.zeros(n_nodes, dtype=np.bool_)
     node_end[0] = n
-
     # the root's box; every other node's box is computed as its parent's
     # split moves the rows
     for k in range(dim):
@@ -381,60 +381,94 @@ def build_kdtree(data, leaf_size):
                 node_lo[0, k] = v
             if v > node_hi[0, k]:
                 node_hi[0, k] = v
+    return KDTree(work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf), n_levels
 
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _split_node(work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf, node):
+    """Split ``node`` (or mark it a leaf): move its rows around the median of
+    its widest dimension and set both children's ranges and boxes. Touches
+    only the node's own rows and children, so the nodes of one level can
+    split in parallel. Arguments are the :class:`KDTree` fields in order
+    (passed one by one: numba's parallel loops take no named tuples)."""
+    dim = work.shape[1]
+    start = node_start[node]
+    end = node_end[node]
+    if node >= node_start.shape[0] // 2:
+        node_is_leaf[node] = True
+        return
+    split_dim = 0
+    widest = -1.0
+    for k in range(dim):
+        spread = node_hi[node, k] - node_lo[node, k]
+        if spread > widest:
+            widest = spread
+            split_dim = k
+    m = end - start
+    mid = start + m // 2
+    left = 2 * node + 1
+    if m > 1:
+        keys = np.empty(m, dtype=np.float64)
+        perm = np.arange(m).astype(np.intp)
+        for r in range(m):
+            keys[r] = work[start + r, split_dim]
+        _select_nth(keys, perm, mid - start)
+        moved = np.empty((m, dim), dtype=np.float64)
+        moved_idx = np.empty(m, dtype=np.intp)
+        for r in range(m):
+            src = start + perm[r]
+            moved_idx[r] = idx[src]
+            for k in range(dim):
+                moved[r, k] = work[src, k]
+        for r in range(m):
+            child = left if start + r < mid else left + 1
+            idx[start + r] = moved_idx[r]
+            for k in range(dim):
+                v = moved[r, k]
+                work[start + r, k] = v
+                if v < node_lo[child, k]:
+                    node_lo[child, k] = v
+                if v > node_hi[child, k]:
+                    node_hi[child, k] = v
+    else:
+        for r in range(start, end):
+            for k in range(dim):
+                node_lo[left + 1, k] = work[r, k]
+                node_hi[left + 1, k] = work[r, k]
+    node_start[left] = start
+    node_end[left] = mid
+    node_start[left + 1] = mid
+    node_end[left + 1] = end
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def build_kdtree(data, leaf_size):
+    """Build a :class:`KDTree` over ``data`` float64 (n, d), ``n >= 1``.
+
+    ``leaf_size`` (int >= 1) as in scikit-learn. The input is not modified;
+    the tree holds a reordered C-contiguous copy, which is kept in node
+    order while the tree is built (each split moves the node's rows), so
+    every scan is contiguous. Each level is built in parallel over its
+    nodes (disjoint row ranges), so the tree does not depend on the thread
+    count. A node splits its widest dimension at the median row.
+    """
+    tree, n_levels = _kdtree_start(data, leaf_size)
+    work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf = tree
     for level in range(n_levels):
-        level_first = (1 << level) - 1
-        level_last = (1 << (level + 1)) - 1
-        for node in prange(level_first, level_last):
-            start = node_start[node]
-            end = node_end[node]
-            if node >= first_leaf:
-                node_is_leaf[node] = True
-            else:
-                split_dim = 0
-                widest = -1.0
-                for k in range(dim):
-                    spread = node_hi[node, k] - node_lo[node, k]
-                    if spread > widest:
-                        widest = spread
-                        split_dim = k
-                m = end - start
-                mid = start + m // 2
-                left = 2 * node + 1
-                if m > 1:
-                    keys = np.empty(m, dtype=np.float64)
-                    perm = np.arange(m).astype(np.intp)
-                    for r in range(m):
-                        keys[r] = work[start + r, split_dim]
-                    _select_nth(keys, perm, mid - start)
-                    moved = np.empty((m, dim), dtype=np.float64)
-                    moved_idx = np.empty(m, dtype=np.intp)
-                    for r in range(m):
-                        src = start + perm[r]
-                        moved_idx[r] = idx[src]
-                        for k in range(dim):
-                            moved[r, k] = work[src, k]
-                    for r in range(m):
-                        child = left if start + r < mid else left + 1
-                        idx[start + r] = moved_idx[r]
-                        for k in range(dim):
-                            v = moved[r, k]
-                            work[start + r, k] = v
-                            if v < node_lo[child, k]:
-                                node_lo[child, k] = v
-                            if v > node_hi[child, k]:
-                                node_hi[child, k] = v
-                else:
-                    for r in range(start, end):
-                        for k in range(dim):
-                            node_lo[left + 1, k] = work[r, k]
-                            node_hi[left + 1, k] = work[r, k]
-                node_start[left] = start
-                node_end[left] = mid
-                node_start[left + 1] = mid
-                node_end[left + 1] = end
+        for node in prange((1 << level) - 1, (1 << (level + 1)) - 1):
+            _split_node(work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf, node)
+    return tree
 
-    return KDTree(work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf)
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def build_kdtree_serial(data, leaf_size):
+    """:func:`build_kdtree` on one thread (the same tree), for callers that
+    are themselves parallel over many small trees."""
+    tree, n_levels = _kdtree_start(data, leaf_size)
+    work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf = tree
+    for node in range((1 << n_levels) - 1):
+        _split_node(work, idx, node_start, node_end, node_lo, node_hi, node_is_leaf, node)
+    return tree
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""The batched branch pass gives every cluster exactly the per-cluster result.
+
+On kd-tree spaces the clusters below ``1 / n_threads`` of the clustered
+points run whole, one per task of a parallel kernel
+(:mod:`flasc_cluster._branches.batch`); the per-cluster path
+(``detect_cluster_branches``) is the reference. Every stored field of every
+cluster must be identical, including on data with tied distances and
+centralities.
+"""
+
+import numpy as np
+import pytest
+
+from flasc_cluster import FLASC
+from flasc_cluster._branches import detect
+from flasc_cluster.datasets import make_branching_stars, make_random_walk_clusters
+
+
+def _data(name):
+    if name == "walks":
+        X, _ = make_random_walk_clusters(
+            n_samples=6000, n_features=3, n_clusters=24, random_state=4
+        )
+        return X
+    # branching stars on a lattice of step 0.1: tied distances, centralities
+    # and duplicate points
+    X, _ = make_branching_stars(4000, 2, n_clusters=10, n_branches=4, random_state=0)
+    return np.round(X * 10) / 10
+
+
+OPTIONS = [
+    {},
+    {"branch_selection_method": "leaf"},
+    {"allow_single_branch": True, "branch_selection_epsilon": 0.3},
+    {"branch_selection_persistence": 0.05, "max_branch_size": 60},
+]
+
+
+def _assert_same_cluster(a, b):
+    np.testing.assert_array_equal(a.points, b.points)
+    np.testing.assert_array_equal(a.centrality, b.centrality)
+    np.testing.assert_array_equal(a.spanning_tree, b.spanning_tree)
+    np.testing.assert_array_equal(a.cluster_mst, b.cluster_mst)
+    assert a.max_dist == b.max_dist
+    assert (a.linkage is None) == (b.linkage is None)
+    if a.linkage is not None:
+        np.testing.assert_array_equal(a.linkage, b.linkage)
+    assert (a.component_labels is None) == (b.component_labels is None)
+    if a.component_labels is not None:
+        np.testing.assert_array_equal(a.component_labels, b.component_labels)
+    assert (a.flat is None) == (b.flat is None)
+    if a.flat is not None:
+        for x, y in zip(a.flat[:3], b.flat[:3]):
+            np.testing.assert_array_equal(x, y)
+        for x, y in zip(a.flat.condensed_tree, b.flat.condensed_tree):
+            np.testing.assert_array_equal(x, y)
+            assert x.dtype == y.dtype
+        np.testing.assert_array_equal(a.flat.selected_ids, b.flat.selected_ids)
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("method", ["full", "core"])
+@pytest.mark.parametrize("name", ["walks", "lattice"])
+def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, options):
+    X = _data(name)
+    params = dict(min_cluster_size=20, branch_detection_method=method, **options)
+    batch_sizes = []
+    for kernel in ("full_branch_batch", "core_branch_batch"):
+        original = getattr(detect, kernel)
+
+        def spy(*args, _original=original, **kwargs):
+            batch_sizes.append(args[2].shape[0] - 1)  # bounds
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(detect, kernel, spy)
+    batched = FLASC(**params).fit(X)
+    assert batch_sizes and batch_sizes[0] >= 5, "the clusters did not run batched"
+    monkeypatch.setattr(detect, "_batchable", lambda *args: False)
+    reference = FLASC(**params).fit(X)
+    clusters = batched._result.branches.clusters
+    assert len(clusters) == len(reference._result.branches.clusters)
+    for a, b in zip(clusters, reference._result.branches.clusters):
+        _assert_same_cluster(a, b)
+    np.testing.assert_array_equal(batched.labels_, reference.labels_)
+    np.testing.assert_array_equal(batched.probabilities_, reference.probabilities_)
+    np.testing.assert_array_equal(batched.branch_labels_, reference.branch_labels_)
+    if options == {}:
+        # the data must exercise branching, not only one-branch clusters
+        assert any(c.flat is not None and c.flat.selected_ids.shape[0] > 2 for c in clusters)
