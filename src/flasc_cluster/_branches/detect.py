@@ -342,10 +342,11 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         cluster_mst = np.column_stack(
             (mst_src[mst_bounds[b]:mst_bounds[b + 1]], mst_dst[mst_bounds[b]:mst_bounds[b + 1]])
         )
-        common = dict(
-            points=segments[b], centrality=centrality[start:end], graph=None,
-            spanning_tree=tree_edges, max_dist=float(max_dists[b]), cluster_mst=cluster_mst, neighbors=kept_neighbors,
-        )
+        common = {
+            "points": segments[b], "centrality": centrality[start:end], "graph": None,
+            "spanning_tree": tree_edges, "max_dist": float(max_dists[b]),
+            "cluster_mst": cluster_mst, "neighbors": kept_neighbors,
+        }
         if n_edges[b] < m - 1:
             results.append(ClusterBranches(
                 linkage=None, flat=None, component_labels=_component_labels(tree_edges, m),
