@@ -529,17 +529,53 @@ def _heap_sort(heap_d, heap_i, size):
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
+def leaf_rdists(data, columns, x, start, end, p, out):
+    """``rdist(x, data[row], p)`` of the rows ``start:end`` into ``out[:end - start]``.
+
+    ``columns`` is ``data`` transposed (float64 (d, n), C-contiguous), so the
+    loop over rows is contiguous and vectorises, while each row's terms are
+    still accumulated in dimension order: bit for bit :func:`rdist`. A
+    general ``p`` takes the row-by-row loop, so that ``** p`` is never a
+    vectorised (possibly less exact) power.
+    """
+    m = end - start
+    if p != 2.0 and p != 1.0 and p != np.inf:
+        for j in range(m):
+            out[j] = rdist_to_row(x, data, start + j, p)
+        return
+    for j in range(m):
+        out[j] = 0.0
+    for q in range(x.shape[0]):
+        xq = x[q]
+        column = columns[q]
+        if p == 2.0:
+            for j in range(m):
+                t = xq - column[start + j]
+                out[j] += t * t
+        elif p == 1.0:
+            for j in range(m):
+                out[j] += abs(xq - column[start + j])
+        else:
+            for j in range(m):
+                t = abs(xq - column[start + j])
+                if t > out[j]:
+                    out[j] = t
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
 def _knn_scan_leaf(
-    data, idx_array, x, self_idx, start, end, k, p, heap_d, heap_i, size,
-    r_max,
+    data, columns, idx_array, x, self_idx, start, end, k, p, heap_d, heap_i, size,
+    r_max, scratch,
 ):
     """Offer rows ``start:end`` to the kNN max-heap; returns the new
-    ``(size, r_max)`` with ``r_max = rdist_reject_bound(worst distance)``."""
-    for j in range(start, end):
-        r = rdist_to_row(x, data, j, p)
+    ``(size, r_max)`` with ``r_max = rdist_reject_bound(worst distance)``.
+    ``scratch`` float64 holds at least ``end - start`` entries."""
+    leaf_rdists(data, columns, x, start, end, p, scratch)
+    for j in range(end - start):
+        r = scratch[j]
         if r > r_max:
             continue
-        other = idx_array[j]
+        other = idx_array[start + j]
         if other == self_idx:
             continue
         d = rdist_to_dist(r, p)
@@ -556,6 +592,16 @@ def _knn_scan_leaf(
     return size, r_max
 
 
+@njit(cache=NUMBA_CACHE, nogil=True)
+def max_leaf_size(node_start, node_end, node_is_leaf):
+    """Largest number of rows in a leaf."""
+    out = 0
+    for node in range(node_start.shape[0]):
+        if node_is_leaf[node]:
+            out = max(out, node_end[node] - node_start[node])
+    return out
+
+
 @njit(cache=NUMBA_CACHE, inline="always")
 def leaf_of_row(node_end, node_is_leaf, row):
     """Leaf node (intp) whose row range contains reordered row ``row``."""
@@ -569,8 +615,8 @@ def leaf_of_row(node_end, node_is_leaf, row):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _knn_one(
-    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
-    row, k, p, heap_d, heap_i, stack_node, stack_lb,
+    data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    row, k, p, heap_d, heap_i, stack_node, stack_lb, scratch,
 ):
     """k nearest other points of reordered row ``row``.
 
@@ -587,8 +633,8 @@ def _knn_one(
     self_idx = idx_array[row]
     node = leaf_of_row(node_end, node_is_leaf, row)
     size, r_max = _knn_scan_leaf(
-        data, idx_array, x, self_idx, node_start[node], node_end[node], k, p,
-        heap_d, heap_i, 0, np.inf,
+        data, columns, idx_array, x, self_idx, node_start[node], node_end[node], k, p,
+        heap_d, heap_i, 0, np.inf, scratch,
     )
     while node > 0:
         sibling = node + 1 if node % 2 == 1 else node - 1
@@ -606,8 +652,8 @@ def _knn_one(
                 continue
             if node_is_leaf[current]:
                 size, r_max = _knn_scan_leaf(
-                    data, idx_array, x, self_idx, node_start[current],
-                    node_end[current], k, p, heap_d, heap_i, size, r_max,
+                    data, columns, idx_array, x, self_idx, node_start[current],
+                    node_end[current], k, p, heap_d, heap_i, size, r_max, scratch,
                 )
                 continue
             left = 2 * current + 1
@@ -660,18 +706,21 @@ def knn_query(tree, k, p):
     distances = np.empty((n, k), dtype=np.float64)
     indices = np.empty((n, k), dtype=np.intp)
     stack_size = 2 * tree_n_levels_from_nodes(tree.node_start.shape[0]) + 2
+    columns = np.ascontiguousarray(data.T)
+    leaf_rows = max_leaf_size(node_start, node_end, node_is_leaf)
     n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
     for chunk in prange(n_chunks):
         stack_node = np.empty(stack_size, dtype=np.intp)
         stack_lb = np.empty(stack_size, dtype=np.float64)
+        scratch = np.empty(leaf_rows, dtype=np.float64)
         first = chunk * QUERY_CHUNK
         last = min(n, first + QUERY_CHUNK)
         for row in range(first, last):
             orig = idx_array[row]
             _knn_one(
-                data, idx_array, node_start, node_end, node_lo, node_hi,
+                data, columns, idx_array, node_start, node_end, node_lo, node_hi,
                 node_is_leaf, row, k, p, distances[orig], indices[orig],
-                stack_node, stack_lb,
+                stack_node, stack_lb, scratch,
             )
     return distances, indices
 
