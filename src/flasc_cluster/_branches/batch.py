@@ -1,19 +1,25 @@
-"""The branch pass of many clusters in one parallel kernel (kernel module).
+"""The branch pass of many clusters per kernel call (kernel module).
 
 Data with many small clusters spends most of a per-cluster branch pass in
-Python and in launching kernels. These kernels run whole clusters, one per
-task of a parallel loop, each on one thread with the serial variants of the
-per-cluster kernels, so every cluster gets exactly the per-cluster result:
-centralities, spanning forest, partners and linkage matrix.
+Python and in launching kernels. These kernels run a list of whole
+clusters, one after the other on one thread, with the serial variants of
+the per-cluster kernels, so every cluster gets exactly the per-cluster
+result: centralities, spanning forest, partners, linkage matrix and branch
+selection. The caller runs one list per thread (the kernels release the
+GIL and launch no parallel kernel, so any numba threading layer serves).
 
 Clusters are given as ``points`` (intp, the clusters' global ids one after
 the other) with ``bounds`` (intp (n_clusters + 1,)); cluster ``b`` has
-``m_b`` points and its spanning-forest rows and linkage rows start at
-``bounds[b] - b`` in the outputs (``m_b - 1`` rows each).
+``m_b`` points. Its results go to :class:`BatchOutputs` rows: per point at
+``bounds[b]:bounds[b + 1]``; spanning-forest and linkage rows (``m_b - 1``
+at most) from ``bounds[b] - b``; persistence and selected ids from
+``bounds[b]``; condensed-tree rows (``2 m_b`` at most) from ``2 bounds[b]``.
 """
 
+from typing import NamedTuple
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.linkage import mst_to_linkage_sized
@@ -25,9 +31,39 @@ from .._hdbscan.space_tree import (
     rdist_to_dist,
     row_distances,
 )
-from .graphs import _csr_raw, core_graph_edges
+from .graphs import core_graph_edges, unsorted_symmetric_csr
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
 from .sweep import earlier_partners_serial, full_sweep
+
+
+class BatchOutputs(NamedTuple):
+    """Results of a batch of clusters (rows as in the module docstring)."""
+
+    centrality: np.ndarray  # float64 (total,)
+    edges: np.ndarray  # float64 (total - n_clusters, 3) spanning forest
+    n_edges: np.ndarray  # intp (n_clusters,)
+    linkage: np.ndarray  # float64 (total - n_clusters, 4); zero if disconnected
+    labels: np.ndarray  # intp (total,) branch labels
+    probabilities: np.ndarray  # float64 (total,) branch probabilities
+    persistence: np.ndarray  # float64 (total,)
+    selected: np.ndarray  # intp (total,) condensed-tree id of each branch
+    n_selected: np.ndarray  # intp (n_clusters,)
+    parent: np.ndarray  # intp (2 total,) condensed tree
+    child: np.ndarray  # intp (2 total,)
+    lambda_val: np.ndarray  # float64 (2 total,)
+    child_size: np.ndarray  # intp (2 total,)
+    n_rows: np.ndarray  # intp (n_clusters,) condensed-tree rows
+
+
+def batch_outputs(total, n_clusters):
+    """Zeroed :class:`BatchOutputs` for ``n_clusters`` clusters of ``total`` points."""
+    return BatchOutputs(
+        np.zeros(total), np.zeros((total - n_clusters, 3)), np.zeros(n_clusters, np.intp),
+        np.zeros((total - n_clusters, 4)), np.full(total, -1, np.intp), np.zeros(total),
+        np.zeros(total), np.zeros(total, np.intp), np.zeros(n_clusters, np.intp),
+        np.zeros(2 * total, np.intp), np.zeros(2 * total, np.intp), np.zeros(2 * total),
+        np.zeros(2 * total, np.intp), np.zeros(n_clusters, np.intp),
+    )
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -65,81 +101,45 @@ def csr_partners(X, points, indptr, indices, rank, joiners, p):
     return partner
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
-def _new_outputs(total, n_clusters):
-    """Output arrays of a batch (see :func:`full_branch_batch`)."""
-    return (
-        np.empty(total),  # centrality
-        np.zeros((total - n_clusters, 3)),  # spanning-forest edges
-        np.zeros(n_clusters, dtype=np.intp),  # edge count
-        np.zeros((total - n_clusters, 4)),  # linkage
-        np.full(total, -1, dtype=np.intp),  # branch labels
-        np.zeros(total),  # branch probabilities
-        np.zeros(total),  # persistence (first n_selected of each cluster)
-        np.zeros(total, dtype=np.intp),  # selected condensed-tree ids (same rows)
-        np.zeros(n_clusters, dtype=np.intp),  # n_selected
-        np.zeros(2 * total, dtype=np.intp),  # condensed tree: parent
-        np.zeros(2 * total, dtype=np.intp),  # child
-        np.zeros(2 * total),  # lambda_val
-        np.zeros(2 * total, dtype=np.intp),  # child_size
-        np.zeros(n_clusters, dtype=np.intp),  # condensed-tree rows
-    )
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, inline="always")
 def _store(b, start, m, centrality, edges, partner, selection, out):
-    """Write cluster ``b``'s results into ``out``; with a connected graph also
-    its linkage matrix and its branch selection (``selection`` as in
-    :func:`full_branch_batch`)."""
+    """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`);
+    with a connected graph also its linkage matrix and its branch selection
+    (``selection`` as in :func:`full_clusters`)."""
     row = start - b
-    out[0][start:start + m] = centrality
+    out.centrality[start:start + m] = centrality
     n_edges = edges.shape[0]
-    out[1][row:row + n_edges] = edges
-    out[2][b] = n_edges
+    out.edges[row:row + n_edges] = edges
+    out.n_edges[b] = n_edges
     if n_edges < m - 1:
         return
     linkage = mst_to_linkage_sized(edges, m, partner, np.ones(m, dtype=np.intp))
-    out[3][row:row + n_edges] = linkage
+    out.linkage[row:row + n_edges] = linkage
     min_size, leaf, allow_single, epsilon, persistence_threshold, max_size = selection
     (labels, probabilities, persistence, parent, child, lambda_val, child_size,
      selected_ids) = flat_selection(
         linkage, np.ones(m, dtype=np.intp), min_size, leaf, allow_single, epsilon,
         persistence_threshold, max_size,
     )
-    out[4][start:start + m] = labels
-    out[5][start:start + m] = probabilities
+    out.labels[start:start + m] = labels
+    out.probabilities[start:start + m] = probabilities
     n_selected = selected_ids.shape[0]
-    out[6][start:start + n_selected] = persistence
-    out[7][start:start + n_selected] = selected_ids
-    out[8][b] = n_selected
+    out.persistence[start:start + n_selected] = persistence
+    out.selected[start:start + n_selected] = selected_ids
+    out.n_selected[b] = n_selected
     n_rows = parent.shape[0]
-    out[9][2 * start:2 * start + n_rows] = parent
-    out[10][2 * start:2 * start + n_rows] = child
-    out[11][2 * start:2 * start + n_rows] = lambda_val
-    out[12][2 * start:2 * start + n_rows] = child_size
-    out[13][b] = n_rows
+    out.parent[2 * start:2 * start + n_rows] = parent
+    out.child[2 * start:2 * start + n_rows] = child
+    out.lambda_val[2 * start:2 * start + n_rows] = lambda_val
+    out.child_size[2 * start:2 * start + n_rows] = child_size
+    out.n_rows[b] = n_rows
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _full_one(X, points, bounds, centroids, max_dists, alpha, p, leaf_size, selection, b,
-              out):
-    start = bounds[b]
-    pts = points[start:bounds[b + 1]]
-    m = pts.shape[0]
-    centrality = centroid_centrality(X, pts, centroids[b], p)
-    data = np.empty((m, X.shape[1]))
-    for t in range(m):
-        data[t] = X[pts[t]]
-    tree = build_kdtree_serial(data, leaf_size)
-    edges, rank, rows = full_sweep(tree, centrality, max_dists[b], alpha, p)
-    partner = earlier_partners_serial(tree, rank, max_dists[b], alpha, p, rows)
-    _store(b, start, m, centrality, edges, partner, selection, out)
-
-
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def full_branch_batch(X, points, bounds, centroids, max_dists, alpha, p, leaf_size, selection):
-    """Branch hierarchies and selections of clusters with ``full`` graphs on a
-    kd-tree space.
+def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, leaf_size,
+                  selection, out):
+    """Branch hierarchies and selections of the ``clusters`` (intp indices
+    into ``bounds``), with ``full`` graphs on a kd-tree space.
 
     ``X`` float64 (n, d); ``points``/``bounds`` as in the module docstring
     (every cluster with at least 2 points); ``centroids`` float64
@@ -150,54 +150,48 @@ def full_branch_batch(X, points, bounds, centroids, max_dists, alpha, p, leaf_si
     :func:`~flasc_cluster._branches.sweep.full_graph_spanning_tree` on a
     kd-tree of ``leaf_size`` over its points, then, if its graph is
     connected, the linkage matrix and
-    :func:`~flasc_cluster._hdbscan.select.flat_selection`. Returns the
-    tuple of :func:`_new_outputs`: per point (rows ``bounds[b]:bounds[b+1]``)
-    centrality, branch label and probability; per cluster ``m - 1`` rows of
-    edges and linkage from ``bounds[b] - b``, the persistence and selected
-    ids from ``bounds[b]``, the condensed tree from ``2 * bounds[b]``, each
-    with its count.
+    :func:`~flasc_cluster._hdbscan.select.flat_selection`, written to
+    ``out`` (:class:`BatchOutputs`).
     """
-    n_clusters = bounds.shape[0] - 1
-    out = _new_outputs(points.shape[0], n_clusters)
-    for b in prange(n_clusters):
-        _full_one(X, points, bounds, centroids, max_dists, alpha, p, leaf_size, selection, b,
-                  out)
-    return out
+    for t in range(clusters.shape[0]):
+        b = clusters[t]
+        start = bounds[b]
+        pts = points[start:bounds[b + 1]]
+        m = pts.shape[0]
+        centrality = centroid_centrality(X, pts, centroids[b], p)
+        data = np.empty((m, X.shape[1]))
+        for q in range(m):
+            data[q] = X[pts[q]]
+        tree = build_kdtree_serial(data, leaf_size)
+        edges, rank, rows = full_sweep(tree, centrality, max_dists[b], alpha, p)
+        partner = earlier_partners_serial(tree, rank, max_dists[b], alpha, p, rows)
+        _store(b, start, m, centrality, edges, partner, selection, out)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _core_one(X, points, bounds, centroids, p, local, neighbors, mst_src, mst_dst,
-              mst_bounds, selection, b, out):
-    start = bounds[b]
-    pts = points[start:bounds[b + 1]]
-    m = pts.shape[0]
-    centrality = centroid_centrality(X, pts, centroids[b], p)
-    src, dst = core_graph_edges(
-        pts, local, neighbors, mst_src[mst_bounds[b]:mst_bounds[b + 1]],
-        mst_dst[mst_bounds[b]:mst_bounds[b + 1]],
-    )
-    # unsorted rows with duplicates: the sweep and the partners do not
-    # depend on the order of a row, and count each neighbour component once
-    indptr, indices = _csr_raw(src, dst, m)
-    order, rank = centrality_order(centrality)
-    edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
-    partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)
-    _store(b, start, m, centrality, edges, partner, selection, out)
-
-
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def core_branch_batch(X, points, bounds, centroids, p, local, neighbors, mst_src, mst_dst,
-                      mst_bounds, selection):
-    """:func:`full_branch_batch` for clusters with ``core`` graphs.
+def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, mst_src, mst_dst,
+                  mst_bounds, selection, out):
+    """:func:`full_clusters` for clusters with ``core`` graphs.
 
     ``local`` intp (n,) each point's local id in its own cluster (-1 for
     noise), ``neighbors`` intp (n, k) the fit's neighbour lists,
     ``mst_src``/``mst_dst`` the in-cluster spanning-tree edges in local ids,
     cluster ``b``'s at ``mst_bounds[b]:mst_bounds[b + 1]``.
     """
-    n_clusters = bounds.shape[0] - 1
-    out = _new_outputs(points.shape[0], n_clusters)
-    for b in prange(n_clusters):
-        _core_one(X, points, bounds, centroids, p, local, neighbors, mst_src, mst_dst,
-                  mst_bounds, selection, b, out)
-    return out
+    for t in range(clusters.shape[0]):
+        b = clusters[t]
+        start = bounds[b]
+        pts = points[start:bounds[b + 1]]
+        m = pts.shape[0]
+        centrality = centroid_centrality(X, pts, centroids[b], p)
+        src, dst = core_graph_edges(
+            pts, local, neighbors, mst_src[mst_bounds[b]:mst_bounds[b + 1]],
+            mst_dst[mst_bounds[b]:mst_bounds[b + 1]],
+        )
+        # unsorted rows with duplicates: the sweep and the partners do not
+        # depend on the order of a row, and count each neighbour component once
+        indptr, indices = unsorted_symmetric_csr(src, dst, m)
+        order, rank = centrality_order(centrality)
+        edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
+        partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)
+        _store(b, start, m, centrality, edges, partner, selection, out)

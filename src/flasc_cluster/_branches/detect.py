@@ -16,12 +16,13 @@ from .._hdbscan.flat import FlatClustering, extract_flat_clustering, point_sizes
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .batch import core_branch_batch, full_branch_batch
+from .batch import batch_outputs, core_clusters, full_clusters
 from .graphs import (
     core_graph_edges,
     csr_upper_edges,
     dense_full_graph_edges,
     symmetric_csr,
+    unsorted_symmetric_csr,
 )
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
 from .sweep import full_graph_pairs, full_graph_spanning_tree
@@ -146,7 +147,12 @@ def detect_cluster_branches(
     else:
         if method == "full":
             src, dst = _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach)
-        indptr, indices = symmetric_csr(src, dst, m)
+        if method == "core":
+            # not kept, so rows need no sorting: the spanning tree and the
+            # partners do not depend on the order within a row
+            indptr, indices = unsorted_symmetric_csr(src, dst, m)
+        else:
+            indptr, indices = symmetric_csr(src, dst, m)
         order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         tree_edges, n_components = centrality_spanning_tree(
             indptr, indices, order, rank, centrality
@@ -285,10 +291,25 @@ def _batchable(space, method, global_mst, sample_weight):
     )
 
 
+def _balanced_groups(sizes, n_groups):
+    """Split cluster indices into at most ``n_groups`` lists of similar total
+    work (largest first, each to the least loaded list; work ~ size log size)."""
+    n_groups = max(1, min(n_groups, sizes.shape[0]))
+    work = sizes * np.log2(sizes + 1.0)
+    load = np.zeros(n_groups)
+    groups = [[] for _ in range(n_groups)]
+    for c in np.argsort(-work, kind="stable"):
+        g = int(np.argmin(load))
+        groups[g].append(c)
+        load[g] += work[c]
+    return [np.array(g, dtype=np.intp) for g in groups if g]
+
+
 def _batch_branches(space, clusters, order, bounds, cluster_probabilities, global_mst,
                     edge_order, edge_bounds, neighbors, method, alpha, selection):
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
-    points) in one parallel kernel; the same results, as a list."""
+    points), a list of clusters per thread (:mod:`.batch`); the same
+    results, as a list."""
     segments = [order[bounds[c]:bounds[c + 1]] for c in clusters]
     sizes = np.array([s.shape[0] for s in segments], dtype=np.intp)
     points = np.concatenate(segments)
@@ -319,16 +340,26 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     some = edge_counts > 0
     if some.any():
         max_dists[some] = np.maximum.reduceat(mst[:, 2], mst_bounds[:-1][some])
+    out = batch_outputs(points.shape[0], sizes.shape[0])
     if method == "core":
-        out = core_branch_batch(
-            X, points, starts, centroids, space.p, local, neighbors, mst_src, mst_dst,
-            mst_bounds, flat_options,
-        )
+        def run(group):
+            core_clusters(
+                X, points, starts, group, centroids, space.p, local, neighbors, mst_src,
+                mst_dst, mst_bounds, flat_options, out,
+            )
     else:
-        out = full_branch_batch(
-            X, points, starts, centroids, max_dists, float(alpha), space.p,
-            _CLUSTER_LEAF_SIZE, flat_options,
-        )
+        def run(group):
+            full_clusters(
+                X, points, starts, group, centroids, max_dists, float(alpha), space.p,
+                _CLUSTER_LEAF_SIZE, flat_options, out,
+            )
+    groups = _balanced_groups(sizes, numba.get_num_threads())
+    if len(groups) == 1:
+        run(groups[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            for future in [pool.submit(run, group) for group in groups]:
+                future.result()
     (centrality, edges, n_edges, linkage, labels, probabilities, persistence, selected,
      n_selected, parent, child, lambda_val, child_size, n_rows) = out
     kept_neighbors = neighbors if method == "core" else None
@@ -432,9 +463,8 @@ def detect_branches(
     results = [None] * n_clusters
     batched = np.empty(0, dtype=np.intp)
     if _batchable(space, method, global_mst, sample_weight):
-        # clusters below 1 / n_threads of the points: whole clusters per task
-        # of one parallel kernel (the big ones use every thread themselves)
-        small = (sizes >= 2) & (sizes * numba.get_num_threads() < sizes.sum())
+        # whole clusters, a list per thread (the sweep is serial anyway)
+        small = sizes >= 2
         if reuse:
             for c in np.flatnonzero(small):
                 key = _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities)

@@ -13,9 +13,10 @@ from .._hdbscan.space_tree import rdist, rdist_to_dist
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _csr_raw(src, dst, m):
-    """Both directions of every non-loop edge grouped by row: ``(counts,
-    raw)``, row ``i`` at ``raw[counts[i]:counts[i + 1]]``, unsorted."""
+def unsorted_symmetric_csr(src, dst, m):
+    """Both directions of every non-loop edge grouped by row: CSR ``(indptr,
+    indices)`` whose rows are unsorted and may repeat a neighbour (enough
+    for code that does not depend on the order of a row)."""
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
         if src[e] != dst[e]:
@@ -61,23 +62,6 @@ def _sort_unique_row(raw, start, end):
     return pos - start
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
-def _csr_compact(counts, raw, kept):
-    """CSR arrays from the rows of ``raw`` whose first ``kept[i + 1]``
-    entries are kept."""
-    m = counts.shape[0] - 1
-    indptr = np.zeros(m + 1, dtype=np.intp)
-    for i in range(m):
-        indptr[i + 1] = indptr[i] + kept[i + 1]
-    indices = np.empty(indptr[m], dtype=np.intp)
-    for i in range(m):
-        start = counts[i]
-        out = indptr[i]
-        for t in range(kept[i + 1]):
-            indices[out + t] = raw[start + t]
-    return indptr, indices
-
-
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def symmetric_csr(src, dst, m):
     """CSR of the undirected graph with edges ``src[e] -- dst[e]``.
@@ -85,7 +69,7 @@ def symmetric_csr(src, dst, m):
     Rows are sorted in place and deduplicated in parallel (each row is
     touched by one thread), then compacted.
     """
-    counts, raw = _csr_raw(src, dst, m)
+    counts, raw = unsorted_symmetric_csr(src, dst, m)
     kept = np.zeros(m + 1, dtype=np.intp)
     for i in prange(m):
         kept[i + 1] = _sort_unique_row(raw, counts[i], counts[i + 1])
@@ -99,16 +83,6 @@ def symmetric_csr(src, dst, m):
         for t in range(kept[i + 1]):
             indices[out + t] = raw[start + t]
     return indptr, indices
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
-def symmetric_csr_serial(src, dst, m):
-    """:func:`symmetric_csr` on one thread (the same arrays)."""
-    counts, raw = _csr_raw(src, dst, m)
-    kept = np.zeros(m + 1, dtype=np.intp)
-    for i in range(m):
-        kept[i + 1] = _sort_unique_row(raw, counts[i], counts[i + 1])
-    return _csr_compact(counts, raw, kept)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
