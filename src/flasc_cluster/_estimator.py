@@ -149,14 +149,15 @@ class FLASC(ClusterMixin, BaseEstimator):
     n_jobs : int, default=None
         Threads for the parallel kernels; ``None`` uses all threads numba
         may use, negative values count back from that number. In the branch
-        pass, clusters smaller than ``1 / n_jobs`` of the clustered points
-        run side by side, one cluster per thread; larger clusters run one at
-        a time with every thread. With a Minkowski metric and no
-        ``sample_weight`` the small clusters run whole inside one parallel
-        kernel; otherwise they run in a pool of ``n_jobs`` Python threads
-        (one numba thread each), which is used only with numba's ``omp`` or
-        ``tbb`` threading layer (``workqueue`` does not allow concurrent
-        kernel launches). Results do not depend on ``n_jobs``.
+        pass, clusters run side by side, one cluster per thread at a time:
+        with a Minkowski metric and no ``sample_weight``, every cluster runs
+        whole in one kernel call and the clusters are split over ``n_jobs``
+        threads by size. Otherwise clusters smaller than ``1 / n_jobs`` of
+        the clustered points run in a pool of ``n_jobs`` threads (one numba
+        thread each; only with numba's ``omp`` or ``tbb`` threading layer,
+        as ``workqueue`` does not allow concurrent kernel launches) and
+        larger ones one at a time with every thread. Results do not depend
+        on ``n_jobs``.
     verbose : bool, default=False
         Report the backend and each stage's time (space tree, neighbours,
         spanning tree, single linkage, clusters, branches) through the
