@@ -91,36 +91,38 @@ def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, 
 
 @pytest.mark.parametrize("method", ["full", "core"])
 def test_batched_clusters_do_not_depend_on_the_thread_count(monkeypatch, method):
-    """One list of clusters on one thread, or size-balanced lists on two."""
+    """One kernel call over every cluster on one thread, or chunks of
+    clusters pulled by two threads."""
     X = _data("walks")
-    groups = []
-    original = detect._balanced_groups
+    chunks = []
+    original = detect._work_chunks
 
-    def spy(sizes, n_groups):
-        result = original(sizes, n_groups)
-        groups.append(len(result))
+    def spy(sizes, n_threads):
+        result = original(sizes, n_threads)
+        chunks.append(len(result))
         return result
 
-    monkeypatch.setattr(detect, "_balanced_groups", spy)
+    monkeypatch.setattr(detect, "_work_chunks", spy)
     params = dict(min_cluster_size=20, branch_detection_method=method)
     one = FLASC(**params, n_jobs=1).fit(X)
     two = FLASC(**params, n_jobs=2).fit(X)
-    assert groups[0] == 1
+    assert chunks[0] == 1
     import numba
 
     if numba.config.NUMBA_NUM_THREADS >= 2:
-        assert groups[1] == 2
+        assert chunks[1] > 2
     np.testing.assert_array_equal(one.labels_, two.labels_)
     np.testing.assert_array_equal(one.probabilities_, two.probabilities_)
     for a, b in zip(one._result.branches.clusters, two._result.branches.clusters):
         _assert_same_cluster(a, b)
 
 
-def test_balanced_groups_cover_every_cluster_once():
-    sizes = np.array([5, 400, 30, 30, 2, 900, 17])
-    groups = detect._balanced_groups(sizes, 3)
-    assert len(groups) == 3
-    assert sorted(np.concatenate(groups).tolist()) == list(range(sizes.shape[0]))
-    # the largest cluster has a list of its own
-    assert any(g.tolist() == [5] for g in groups)
-    assert len(detect._balanced_groups(sizes[:2], 8)) == 2
+def test_work_chunks_cover_every_cluster_once_largest_first():
+    sizes = np.array([5, 400, 30, 30, 2, 900, 17] * 5)
+    chunks = detect._work_chunks(sizes, 2)
+    flat = np.concatenate(chunks)
+    assert sorted(flat.tolist()) == list(range(sizes.shape[0]))
+    assert sizes[chunks[0]].tolist() == [900]  # the largest alone, first
+    assert len(chunks) < sizes.shape[0]  # small clusters share chunks
+    one = detect._work_chunks(sizes, 1)
+    assert len(one) == 1 and sorted(one[0].tolist()) == list(range(sizes.shape[0]))

@@ -291,18 +291,27 @@ def _batchable(space, method, global_mst, sample_weight):
     )
 
 
-def _balanced_groups(sizes, n_groups):
-    """Split cluster indices into at most ``n_groups`` lists of similar total
-    work (largest first, each to the least loaded list; work ~ size log size)."""
-    n_groups = max(1, min(n_groups, sizes.shape[0]))
-    work = sizes * np.log2(sizes + 1.0)
-    load = np.zeros(n_groups)
-    groups = [[] for _ in range(n_groups)]
-    for c in np.argsort(-work, kind="stable"):
-        g = int(np.argmin(load))
-        groups[g].append(c)
-        load[g] += work[c]
-    return [np.array(g, dtype=np.intp) for g in groups if g]
+def _work_chunks(sizes, n_threads):
+    """Cluster indices in chunks for ``n_threads`` threads that pull the next
+    chunk when free: largest work first (work ~ size log size); clusters
+    are gathered until a chunk holds ``1 / (8 n_threads)`` of the work, so
+    a large cluster is a chunk of its own and the many small ones cost few
+    kernel calls. One thread gets a single chunk."""
+    order = np.argsort(-(sizes * np.log2(sizes + 1.0)), kind="stable")
+    if n_threads <= 1:
+        return [order.astype(np.intp)]
+    work = sizes[order] * np.log2(sizes[order] + 1.0)
+    target = work.sum() / (8 * n_threads)
+    chunks = []
+    start = 0
+    acc = 0.0
+    for t in range(order.shape[0]):
+        acc += work[t]
+        if acc >= target or t == order.shape[0] - 1:
+            chunks.append(order[start:t + 1].astype(np.intp))
+            start = t + 1
+            acc = 0.0
+    return chunks
 
 
 def _batch_branches(space, clusters, order, bounds, cluster_probabilities, global_mst,
@@ -353,12 +362,13 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 X, points, starts, group, centroids, max_dists, float(alpha), space.p,
                 _CLUSTER_LEAF_SIZE, flat_options, out,
             )
-    groups = _balanced_groups(sizes, numba.get_num_threads())
-    if len(groups) == 1:
-        run(groups[0])
+    n_threads = numba.get_num_threads()
+    chunks = _work_chunks(sizes, n_threads)
+    if len(chunks) == 1:
+        run(chunks[0])
     else:
-        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-            for future in [pool.submit(run, group) for group in groups]:
+        with ThreadPoolExecutor(max_workers=min(n_threads, len(chunks))) as pool:
+            for future in [pool.submit(run, chunk) for chunk in chunks]:
                 future.result()
     (centrality, edges, n_edges, linkage, labels, probabilities, persistence, selected,
      n_selected, parent, child, lambda_val, child_size, n_rows) = out
