@@ -113,13 +113,13 @@ def _store(b, start, m, centrality, edges, partner, selection, out):
     out.n_edges[b] = n_edges
     if n_edges < m - 1:
         return
-    linkage = mst_to_linkage_sized(edges, m, partner, np.ones(m, dtype=np.intp))
+    sizes = np.ones(m, dtype=np.intp)
+    linkage = mst_to_linkage_sized(edges, m, partner, sizes)
     out.linkage[row:row + n_edges] = linkage
     min_size, leaf, allow_single, epsilon, persistence_threshold, max_size = selection
     (labels, probabilities, persistence, parent, child, lambda_val, child_size,
      selected_ids) = flat_selection(
-        linkage, np.ones(m, dtype=np.intp), min_size, leaf, allow_single, epsilon,
-        persistence_threshold, max_size,
+        linkage, sizes, min_size, leaf, allow_single, epsilon, persistence_threshold, max_size,
     )
     out.labels[start:start + m] = labels
     out.probabilities[start:start + m] = probabilities
@@ -146,7 +146,8 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, l
     (n_clusters, d); ``max_dists`` float64 (n_clusters,), each cluster's
     bound on ``d_ij / alpha``; ``selection`` the tuple ``(min_branch_size,
     leaf_selection, allow_single_branch, epsilon, persistence,
-    max_branch_size)``. Each cluster gets
+    max_branch_size)``, as :func:`~flasc_cluster._hdbscan.flat.selection_options`
+    gives it. Each cluster gets
     :func:`~flasc_cluster._branches.sweep.full_graph_spanning_tree` on a
     kd-tree of ``leaf_size`` over its points, then, if its graph is
     connected, the linkage matrix and

@@ -12,7 +12,12 @@ import numba
 import numpy as np
 
 from .._hdbscan.condense import CondensedTree
-from .._hdbscan.flat import FlatClustering, extract_flat_clustering, point_sizes
+from .._hdbscan.flat import (
+    FlatClustering,
+    extract_flat_clustering,
+    point_sizes,
+    selection_options,
+)
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
@@ -338,13 +343,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     mst_src = local[mst[:, 0].astype(np.intp)]
     mst_dst = local[mst[:, 1].astype(np.intp)]
     X = np.ascontiguousarray(space.X, dtype=np.float64)
-    flat_options = (
-        selection["min_cluster_size"], selection.get("selection_method", "eom") == "leaf",
-        bool(selection.get("allow_single_cluster", False)),
-        float(selection.get("selection_epsilon", 0.0)),
-        float(selection.get("selection_persistence", 0.0)),
-        int(selection.get("max_cluster_size", 0) or 0),
-    )
+    flat_options = selection_options(**selection)
     max_dists = np.zeros(sizes.shape[0])
     some = edge_counts > 0
     if some.any():

@@ -43,6 +43,23 @@ def point_sizes(point_weight, n_points):
     return np.ascontiguousarray(point_weight, dtype=np.float64)
 
 
+def selection_options(
+    *,
+    min_cluster_size,
+    selection_method="eom",
+    allow_single_cluster=False,
+    selection_epsilon=0.0,
+    selection_persistence=0.0,
+    max_cluster_size=0,
+):
+    """The selection arguments of :func:`~flasc_cluster._hdbscan.select.flat_selection`
+    after ``linkage`` and ``point_size``, as a tuple of kernel types."""
+    return (
+        min_cluster_size, selection_method == "leaf", bool(allow_single_cluster),
+        float(selection_epsilon), float(selection_persistence), int(max_cluster_size or 0),
+    )
+
+
 def extract_flat_clustering(
     linkage,
     *,
@@ -81,9 +98,11 @@ def extract_flat_clustering(
         )
     (labels, probabilities, persistence, parent, child, lambda_val, child_size,
      selected_ids) = flat_selection(
-        linkage, point_sizes(point_weight, n_points), min_cluster_size,
-        selection_method == "leaf", bool(allow_single_cluster), float(selection_epsilon),
-        float(selection_persistence), int(max_cluster_size or 0),
+        linkage, point_sizes(point_weight, n_points), *selection_options(
+            min_cluster_size=min_cluster_size, selection_method=selection_method,
+            allow_single_cluster=allow_single_cluster, selection_epsilon=selection_epsilon,
+            selection_persistence=selection_persistence, max_cluster_size=max_cluster_size,
+        ),
     )
     tree = CondensedTree(parent, child, lambda_val, child_size)
     return FlatClustering(labels, probabilities, persistence, tree, selected_ids)
