@@ -101,38 +101,52 @@ def csr_partners(X, points, indptr, indices, rank, joiners, p):
     return partner
 
 
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _put(dst, offset, src):
+    """``dst[offset:offset + len(src)] = src`` for 1-D or 2-D arrays, as a loop
+    (a slice assignment compiles numba's shape-mismatch error formatting)."""
+    for t in range(src.shape[0]):
+        dst[offset + t] = src[t]
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _put_rows(dst, offset, src):
+    """:func:`_put` for the rows of 2-D arrays."""
+    for t in range(src.shape[0]):
+        for k in range(src.shape[1]):
+            dst[offset + t, k] = src[t, k]
+
+
 @njit(cache=NUMBA_CACHE, inline="always")
 def _store(b, start, m, centrality, edges, partner, selection, out):
     """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`);
     with a connected graph also its linkage matrix and its branch selection
     (``selection`` as in :func:`full_clusters`)."""
     row = start - b
-    out.centrality[start:start + m] = centrality
+    _put(out.centrality, start, centrality)
     n_edges = edges.shape[0]
-    out.edges[row:row + n_edges] = edges
+    _put_rows(out.edges, row, edges)
     out.n_edges[b] = n_edges
     if n_edges < m - 1:
         return
     sizes = np.ones(m, dtype=np.intp)
     linkage = mst_to_linkage_sized(edges, m, partner, sizes)
-    out.linkage[row:row + n_edges] = linkage
+    _put_rows(out.linkage, row, linkage)
     min_size, leaf, allow_single, epsilon, persistence_threshold, max_size = selection
     (labels, probabilities, persistence, parent, child, lambda_val, child_size,
      selected_ids) = flat_selection(
         linkage, sizes, min_size, leaf, allow_single, epsilon, persistence_threshold, max_size,
     )
-    out.labels[start:start + m] = labels
-    out.probabilities[start:start + m] = probabilities
-    n_selected = selected_ids.shape[0]
-    out.persistence[start:start + n_selected] = persistence
-    out.selected[start:start + n_selected] = selected_ids
-    out.n_selected[b] = n_selected
-    n_rows = parent.shape[0]
-    out.parent[2 * start:2 * start + n_rows] = parent
-    out.child[2 * start:2 * start + n_rows] = child
-    out.lambda_val[2 * start:2 * start + n_rows] = lambda_val
-    out.child_size[2 * start:2 * start + n_rows] = child_size
-    out.n_rows[b] = n_rows
+    _put(out.labels, start, labels)
+    _put(out.probabilities, start, probabilities)
+    _put(out.persistence, start, persistence)
+    _put(out.selected, start, selected_ids)
+    out.n_selected[b] = selected_ids.shape[0]
+    _put(out.parent, 2 * start, parent)
+    _put(out.child, 2 * start, child)
+    _put(out.lambda_val, 2 * start, lambda_val)
+    _put(out.child_size, 2 * start, child_size)
+    out.n_rows[b] = parent.shape[0]
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -162,7 +176,8 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, l
         centrality = centroid_centrality(X, pts, centroids[b], p)
         data = np.empty((m, X.shape[1]))
         for q in range(m):
-            data[q] = X[pts[q]]
+            for k in range(X.shape[1]):
+                data[q, k] = X[pts[q], k]
         tree = build_kdtree_serial(data, leaf_size)
         edges, rank, rows = full_sweep(tree, centrality, max_dists[b], alpha, p)
         partner = earlier_partners_serial(tree, rank, max_dists[b], alpha, p, rows)

@@ -626,7 +626,7 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
                     n_rows += 1
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n_rows, core, point_lb, cand_w, cand_j, cand_exact,
+                rows, np.intp(n_rows), core, point_lb, cand_w, cand_j, cand_exact,
             )
 
         # 2. phase 1: still-valid exact bests, else own-leaf candidates
@@ -647,7 +647,7 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
         if n_rows > 0:
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n_rows, no_bound, point_lb, cand_w, cand_j, cand_exact,
+                rows, np.intp(n_rows), no_bound, point_lb, cand_w, cand_j, cand_exact,
             )
             for t in range(n_rows):
                 comp_w[rows[t]] = cand_w[rows[t]]
@@ -689,7 +689,7 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
                     n_rows += 1
             _phase2_search(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, n_rows, comp_w, point_lb, cand_w, cand_j, cand_exact,
+                rows, np.intp(n_rows), comp_w, point_lb, cand_w, cand_j, cand_exact,
             )
             if stage < 2:
                 _component_minima(

@@ -88,7 +88,8 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     if hierarchy.shape[0] == 0:
         return res_parent[:0], res_child[:0], res_lambda[:0], res_size[:0]
     node_size = np.empty(root + 1, dtype=point_size.dtype)
-    node_size[:n_points] = point_size
+    for t in range(n_points):
+        node_size[t] = point_size[t]
     for row in range(hierarchy.shape[0]):
         node_size[n_points + row] = (
             node_size[np.intp(hierarchy[row, 0])] + node_size[np.intp(hierarchy[row, 1])]

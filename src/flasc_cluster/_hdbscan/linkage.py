@@ -66,7 +66,8 @@ def mst_to_linkage_sized(edges, n_points, partner, point_size):
     has_partner = partner.shape[0] == n_points
     parent = np.arange(n_nodes)
     size = np.zeros(n_nodes, dtype=point_size.dtype)
-    size[:n_points] = point_size
+    for t in range(n_points):
+        size[t] = point_size[t]
     min_idx = np.arange(n_nodes)
     out = np.empty((n_edges, 4), dtype=np.float64)
     local = np.full(n_nodes, -1, dtype=np.intp)

@@ -679,7 +679,7 @@ def _knn_one(
                     stack_node[top] = right
                     stack_lb[top] = lb_right
                     top += 1
-    _heap_sort(heap_d, heap_i, size)
+    _heap_sort(heap_d, heap_i, np.intp(size))
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
