@@ -3,8 +3,10 @@
 Targets: re-selection <= 10 % of a fresh fit at 100k points; predicting
 10^5 new points on a 10^5-point model faster than the fit.
 
-Usage: ``PYTHONPATH=src python benchmarks/reselect.py [--n 100000] [--d 2]``.
-Writes ``benchmarks/results/reselect.md`` with the machine, each parameter
+Usage: ``PYTHONPATH=src python benchmarks/reselect.py [--n 100000] [--d 2]
+[--family flared|walks]``. Writes ``benchmarks/results/reselect.md`` (flared
+blobs: three large clusters) or ``reselect_walks.md`` (random-walk clusters
+of 250 points, the FLASC paper's setting) with the machine, each parameter
 change, the fresh-fit time, the re-selection time and whether the labels are
 identical, then the prediction time of ``n`` new points: drawn from the same
 distribution as the training points (the other half of one ``2 n`` sample),
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from flasc_cluster import FLASC, approximate_predict
-from flasc_cluster.datasets import make_flared_blobs
+from flasc_cluster.datasets import make_flared_blobs, make_random_walk_clusters
 
 CHANGES = [
     {"min_cluster_size": 50},
@@ -38,12 +40,30 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=2)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "reselect.md"))
+    parser.add_argument("--family", choices=("flared", "walks"), default="flared")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    X_all, _ = make_flared_blobs(2 * args.n, args.d, random_state=0)
+    results = Path(__file__).parent / "results"
+    if args.family == "flared":
+        out = args.out or str(results / "reselect.md")
+        title = "flared blobs"
+
+        def make(n, seed):
+            return make_flared_blobs(n, args.d, random_state=seed)[0]
+    else:
+        out = args.out or str(results / "reselect_walks.md")
+        title = "random-walk clusters, 250 training points each"
+
+        def make(n, seed):
+            return make_random_walk_clusters(
+                n, args.d, n_clusters=max(args.n // 250, 1), random_state=seed
+            )[0]
+    X_all = make(2 * args.n, 0)
     X, X_same = X_all[:args.n], X_all[args.n:]
     base = dict(min_cluster_size=25, min_samples=10)
-    FLASC(**base).fit(X[:3000]).reselect(min_branch_size=30)  # compile
+    warm = FLASC(**base).fit(X)  # compile every kernel before timing
+    warm.reselect(min_branch_size=30)
+    approximate_predict(warm, X_same[:100])
     rows = []
     for method in ("full", "core"):
         for change in CHANGES:
@@ -59,7 +79,7 @@ def main():
             rows.append((method, change, fit_s, reselect_s, same))
             print(method, change, f"fit {fit_s:.2f} s, reselect {reselect_s:.3f} s, identical {same}")
     lines = [
-        f"# Re-selection vs fresh fit ({args.n} x {args.d}, flared blobs)",
+        f"# Re-selection vs fresh fit ({args.n} x {args.d}, {title})",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {datetime.datetime.now().isoformat(timespec='seconds')}",
@@ -72,8 +92,7 @@ def main():
             f"| {method} | `{change}` | {fit_s:.2f} s | {reselect_s:.3f} s | "
             f"{100 * reselect_s / fit_s:.1f} % | {same} |"
         )
-    X_far, _ = make_flared_blobs(args.n, args.d, random_state=1)
-    approximate_predict(FLASC(**base).fit(X[:3000]), X_same[:100])  # compile
+    X_far = make(args.n, 1)
     lines += [
         "",
         f"## Prediction of {args.n} new points",
@@ -94,7 +113,7 @@ def main():
                 f"| {method} | {name} | {fit_s:.2f} s | {predict_s:.3f} s | "
                 f"{100 * predict_s / fit_s:.1f} % |"
             )
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    Path(out).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

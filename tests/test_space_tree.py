@@ -153,6 +153,30 @@ def test_build_kdtree_invariants(n, leaf_size):
         assert leaf_sizes.max() <= 2 * leaf_size + 1
 
 
+@pytest.mark.parametrize("n, leaf_size", [(1, 40), (30, 40), (100, 5), (1000, 40), (1000, 25)])
+def test_kd_space_cut_tree_is_the_leaf_size_tree(n, leaf_size):
+    """The neighbour searches' tree is the top of the spanning tree's deeper
+    one; it must be the tree ``leaf_size`` builds, up to the order of the
+    rows within a leaf."""
+    from flasc_cluster._hdbscan.space import KDSpace
+
+    X = np.round(np.random.default_rng(n).random((n, 3)), 1)  # ties at medians
+    space = KDSpace(X, 2.0, leaf_size)
+    cut, fine, ref = space.tree, space.mst_tree, build_kdtree(X, leaf_size)
+    assert fine.node_start.shape[0] >= cut.node_start.shape[0]
+    if n > leaf_size:
+        assert fine.node_start.shape[0] > cut.node_start.shape[0]
+    for name in ("node_start", "node_end", "node_lo", "node_hi", "node_is_leaf"):
+        np.testing.assert_array_equal(getattr(cut, name), getattr(ref, name))
+    assert cut.data is fine.data and cut.idx_array is fine.idx_array
+    for node in np.flatnonzero(cut.node_is_leaf):
+        s, e = cut.node_start[node], cut.node_end[node]
+        np.testing.assert_array_equal(np.sort(cut.idx_array[s:e]), np.sort(ref.idx_array[s:e]))
+    if n > 8:
+        for a, b in zip(knn_query(cut, 8, 2.0), knn_query(ref, 8, 2.0)):
+            np.testing.assert_array_equal(a, b)
+
+
 # ---------------------------------------------------------------- kNN
 @pytest.mark.parametrize("kind", DATA_KINDS)
 @pytest.mark.parametrize("p", P_VALUES)

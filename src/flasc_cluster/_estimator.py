@@ -111,7 +111,9 @@ class FLASC(ClusterMixin, BaseEstimator):
         ``"*_balltree"`` force the general path. The spanning tree is always
         exact.
     leaf_size : int, default=40
-        Leaf size of the space trees.
+        Leaf size of the space trees (scikit-learn's rule). On the kd-tree
+        the spanning tree's searches use leaves of ``leaf_size // 2``, on
+        which they prune better. It changes speed only, never the result.
     approx_min_span_tree : bool, default=True
         Accepted for compatibility with pyflasc and hdbscan; it has no
         effect because the spanning tree is always exact.

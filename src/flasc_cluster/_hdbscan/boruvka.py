@@ -389,8 +389,10 @@ def _phase2_search(
     ``bound_w`` float64 (n,) indexed by component root (``np.inf``: no
     bound). A point whose result has weight ``<= bound`` gets
     ``cand_exact = True`` and ``point_lb`` (float64 (n,), lower bounds of
-    the points' best edges, see :func:`boruvka_mst`) raised to that weight. Parallel over the listed points; each iteration
-    writes only its own point's entries.
+    the points' best edges, see :func:`boruvka_mst`) raised to that weight;
+    a point without one has every edge to another component heavier than
+    its (finite) bound, so ``point_lb`` is raised to the bound. Parallel over
+    the listed points; each iteration writes only its own point's entries.
     """
     n_nodes = tree.node_start.shape[0]
     stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
@@ -414,6 +416,10 @@ def _phase2_search(
             cand_exact[row] = bj >= 0 and not bw > bound
             if cand_exact[row]:
                 point_lb[row] = bw
+            elif bound < np.inf and bound > point_lb[row]:
+                # no edge to another component weighs <= bound; components
+                # only merge, so that holds in every later round too
+                point_lb[row] = bound
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)

@@ -39,8 +39,44 @@ def _sorted_knn(dist, idx, k):
     )
 
 
+def _n_levels(n, leaf_size):
+    """Levels of the kd-tree over ``n`` points (scikit-learn's rule, as
+    :func:`~flasc_cluster._hdbscan.space_tree.tree_n_levels`)."""
+    n_levels = 1
+    while (1 << n_levels) * leaf_size <= n - 1:
+        n_levels += 1
+    return n_levels
+
+
+def _top_levels(tree, n_levels):
+    """The first ``n_levels`` levels of a kd-tree as a tree of their own.
+
+    The tree is built level by level, so its top levels are exactly the tree
+    a larger leaf size gives; only the order of the rows within a leaf of the
+    cut tree differs, which no query depends on. The arrays are shared.
+    """
+    from .space_tree import KDTree
+
+    n_nodes = (1 << n_levels) - 1
+    if n_nodes == tree.node_start.shape[0]:
+        return tree
+    is_leaf = np.zeros(n_nodes, dtype=np.bool_)
+    is_leaf[n_nodes // 2:] = True
+    return KDTree(
+        tree.data, tree.idx_array, tree.node_start[:n_nodes], tree.node_end[:n_nodes],
+        tree.node_lo[:n_nodes], tree.node_hi[:n_nodes], is_leaf,
+    )
+
+
 class KDSpace:
-    """Minkowski metrics on the numba kd-tree (the fast path)."""
+    """Minkowski metrics on the numba kd-tree (the fast path).
+
+    One tree serves both searches: it is built for ``leaf_size // 2``
+    (``mst_tree``, about half the points per leaf), on which the spanning
+    tree's searches prune best, and the neighbour searches use its top
+    levels, the tree of ``leaf_size`` (``tree``), whose larger leaves the
+    vectorised leaf scans prefer.
+    """
 
     kind = "kd_tree"
 
@@ -49,7 +85,9 @@ class KDSpace:
 
         self.X = X
         self.p = float(p)
-        self.tree = build_kdtree(X, int(leaf_size))
+        leaf_size = int(leaf_size)
+        self.mst_tree = build_kdtree(X, max(1, leaf_size // 2))
+        self.tree = _top_levels(self.mst_tree, _n_levels(X.shape[0], leaf_size))
 
     def knn(self, k):
         from .space_tree import knn_query
@@ -60,10 +98,10 @@ class KDSpace:
         from .boruvka import boruvka_mst, boruvka_mst_knn
 
         if knn is None:
-            return boruvka_mst(self.tree, core_distances, float(alpha), self.p)
+            return boruvka_mst(self.mst_tree, core_distances, float(alpha), self.p)
         knn_dist, knn_ind = knn
         return boruvka_mst_knn(
-            self.tree, core_distances, float(alpha), self.p,
+            self.mst_tree, core_distances, float(alpha), self.p,
             np.ascontiguousarray(knn_dist, np.float64), np.ascontiguousarray(knn_ind, np.intp),
         )
 
