@@ -42,13 +42,13 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     parent = np.arange(m)
     size = np.ones(m, dtype=np.intp)
     edges = np.empty((max(m - 1, 0), 3))
-    n_edges = 0
+    n_edges = np.intp(0)  # not a literal: callees compile once
     roots = np.empty(m, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
         # distinct components of already-added neighbours
-        n_roots = 0
+        n_roots = np.intp(0)
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             if rank[j] >= k:

@@ -221,7 +221,7 @@ def _earlier_partners_chunk(
         node = leaf_of_row(node_end, node_is_leaf, row_i)
         r_max, best_d, best_j = _scan_earlier(
             data, idx_array, x, rank_i, rank, node_start[node], node_end[node],
-            max_dist, alpha, p, r_reject, r_reject, np.inf, -1,
+            max_dist, alpha, p, r_reject, r_reject, np.inf, np.intp(-1),
         )
         while node > 0:
             sibling = node + 1 if node % 2 == 1 else node - 1
@@ -358,7 +358,7 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
     size = np.ones(m, dtype=np.intp)
     stamp = np.full(m, -1, dtype=np.intp)
     edges = np.empty((max(m - 1, 0), 3))
-    n_edges = 0
+    n_edges = np.intp(0)  # not a literal: callees compile once
     roots = np.empty(m, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
     for k in range(m):

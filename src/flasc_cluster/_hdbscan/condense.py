@@ -84,7 +84,7 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     res_child = np.empty(max_rows, dtype=np.intp)
     res_lambda = np.empty(max_rows, dtype=np.float64)
     res_size = np.empty(max_rows, dtype=point_size.dtype)
-    pos = 0
+    pos = np.intp(0)  # not a literal: callees compile once
     if hierarchy.shape[0] == 0:
         return res_parent[:0], res_child[:0], res_lambda[:0], res_size[:0]
     node_size = np.empty(root + 1, dtype=point_size.dtype)

@@ -73,7 +73,7 @@ def mst_to_linkage_sized(edges, n_points, partner, point_size):
     local = np.full(n_nodes, -1, dtype=np.intp)
     roots = np.empty(2 * n_edges, dtype=np.intp)
     lparent = np.empty(2 * n_edges, dtype=np.intp)
-    row = 0
+    row = np.intp(0)  # not a literal: callees compile once
     start = 0
     while start < n_edges:
         w = edges[start, 2]
