@@ -44,7 +44,7 @@ from .._kernels.union_find import ds_find
 from .linkage import centrality_order, join_components, tied_joiners
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def within_bound(r, max_dist, alpha, p):
     """The edge test on a reduced distance ``r``: ``dist / alpha <= max_dist``."""
     return rdist_to_dist(r, p) / alpha <= max_dist

@@ -134,9 +134,11 @@ def mst_to_linkage_sized(edges, n_points, partner, point_size):
             first[m] = min_idx[r]
             slot[m] = q
             m += 1
-        order = np.argsort(first[:m], kind="mergesort")
-        order = order[np.argsort(neg_size[:m][order], kind="mergesort")]
-        order = order[np.argsort(comp[:m][order], kind="mergesort")]
+        # stable sorts on float64 keys (ids and sizes are exact in float64),
+        # the one argsort specialisation the branch pass also compiles
+        order = np.argsort(first[:m].astype(np.float64), kind="mergesort")
+        order = order[np.argsort(neg_size[:m][order].astype(np.float64), kind="mergesort")]
+        order = order[np.argsort(comp[:m][order].astype(np.float64), kind="mergesort")]
         q = 0
         while q < m:
             c = comp[order[q]]

@@ -115,7 +115,7 @@ def rdist_to_row(x, data, j, p):
     return r
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def rdist_to_dist(r, p):
     """True distance from a reduced distance ``r`` (float64 scalar)."""
     if p == 2.0:
@@ -135,7 +135,7 @@ def row_distances(X, x, rows, p):
     return out
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def dist_to_rdist(d, p):
     """Reduced distance from a true distance ``d`` (float64 scalar).
 
@@ -149,7 +149,7 @@ def dist_to_rdist(d, p):
     return d ** p
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def rdist_add(r, t, p):
     """Add the per-dimension gap ``t >= 0`` to the reduced distance ``r``
     as :func:`rdist` combines its terms."""
@@ -242,7 +242,7 @@ BOUND_SLACK = 2.0 ** -49
 BOUND_TINY = 2.0 ** -1000
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def rdist_reject_bound(d, p):
     """Cheap ``R >= max_rdist_within(d, p)``: ``rdist > R`` implies ``dist > d``.
 
@@ -258,7 +258,7 @@ def rdist_reject_bound(d, p):
     return max_rdist_within(d, p)
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def unscaled_dist_bound(w, alpha):
     """Cheap ``D`` with ``d / alpha > w`` for every ``d > D`` (``alpha > 0``).
 
@@ -270,7 +270,7 @@ def unscaled_dist_bound(w, alpha):
     return w * alpha * (1.0 + BOUND_SLACK) + BOUND_TINY
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
+@njit(cache=NUMBA_CACHE)
 def key_less(d1, i1, d2, i2):
     """Total order on (distance, index) pairs: ``(d1, i1) < (d2, i2)``."""
     return d1 < d2 or (d1 == d2 and i1 < i2)
