@@ -5,7 +5,8 @@ import pytest
 
 from _reference import load_diabetes, load_flared, load_horse
 from flasc_cluster import FLASC
-from flasc_cluster.datasets import make_branching_stars
+from flasc_cluster._branches import detect
+from flasc_cluster.datasets import make_branching_stars, make_random_walk_clusters
 
 CHANGES = [
     dict(min_cluster_size=30),
@@ -26,6 +27,10 @@ SETS = {
     "horse": (load_horse, dict(min_cluster_size=40, min_samples=10)),
     "diabetes": (load_diabetes, dict(min_cluster_size=10, min_samples=5, allow_single_cluster=True)),
     "stars": (lambda: make_branching_stars(1500, 3, random_state=2)[0], dict(min_cluster_size=15, min_samples=8)),
+    "walks": (
+        lambda: make_random_walk_clusters(3000, 3, n_clusters=12, random_state=4)[0],
+        dict(min_cluster_size=15, min_samples=5),
+    ),
 }
 
 
@@ -33,6 +38,9 @@ def _same(a, b):
     for name in ("labels_", "probabilities_", "cluster_labels_", "cluster_probabilities_",
                  "branch_labels_", "branch_probabilities_", "cluster_centralities_"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert len(a.branch_persistences_) == len(b.branch_persistences_)
+    for pa, pb in zip(a.branch_persistences_, b.branch_persistences_):
+        np.testing.assert_array_equal(pa, pb)
 
 
 @pytest.mark.parametrize("method", ["full", "core"])
@@ -47,6 +55,28 @@ def test_reselect_equals_fresh_fit(name, method):
         # every selection parameter: the base value, or this step's change
         model.reselect(**{k: params.get(k, defaults[k]) for k in FLASC._RESELECTABLE})
         _same(model, FLASC(**params).fit(X))
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_branch_only_changes_reuse_every_branch_hierarchy(method, monkeypatch):
+    loader, base = SETS["walks"]
+    X = loader()
+    model = FLASC(branch_detection_method=method, **base).fit(X)
+    assert len(model.cluster_points_) > 5
+
+    def no_sweep(*args, **kwargs):
+        raise AssertionError("a kept branch hierarchy was computed again")
+
+    monkeypatch.setattr(detect, "_batch_branches", no_sweep)
+    monkeypatch.setattr(detect, "detect_cluster_branches", no_sweep)
+    for change in (dict(min_branch_size=30), dict(branch_selection_method="leaf"),
+                   dict(label_sides_as_branches=True, branch_selection_persistence=0.1)):
+        model.reselect(**change)
+        monkeypatch.undo()
+        _same(model, FLASC(branch_detection_method=method, **dict(base, **change)).fit(X))
+        monkeypatch.setattr(detect, "_batch_branches", no_sweep)
+        monkeypatch.setattr(detect, "detect_cluster_branches", no_sweep)
+        model.reselect(**{k: FLASC().get_params()[k] for k in change})
 
 
 def test_reselect_without_min_samples_recomputes():

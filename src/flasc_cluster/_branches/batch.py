@@ -117,21 +117,12 @@ def _put_rows(dst, offset, src):
             dst[offset + t, k] = src[t, k]
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
-def _store(b, start, m, centrality, edges, partner, selection, out):
-    """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`);
-    with a connected graph also its linkage matrix and its branch selection
-    (``selection`` as in :func:`full_clusters`)."""
-    row = start - b
-    _put(out.centrality, start, centrality)
-    n_edges = edges.shape[0]
-    _put_rows(out.edges, row, edges)
-    out.n_edges[b] = n_edges
-    if n_edges < m - 1:
-        return
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _store_selection(b, start, m, linkage, selection, out):
+    """Select cluster ``b``'s branches from its ``linkage`` matrix (``m``
+    points of size one; ``selection`` as in :func:`full_clusters`) and write
+    the selection into ``out`` (:class:`BatchOutputs`)."""
     sizes = np.ones(m, dtype=np.intp)
-    linkage = mst_to_linkage_sized(edges, m, partner, sizes)
-    _put_rows(out.linkage, row, linkage)
     min_size, leaf, allow_single, epsilon, persistence_threshold, max_size = selection
     (labels, probabilities, persistence, parent, child, lambda_val, child_size,
      selected_ids) = flat_selection(
@@ -147,6 +138,36 @@ def _store(b, start, m, centrality, edges, partner, selection, out):
     _put(out.lambda_val, 2 * start, lambda_val)
     _put(out.child_size, 2 * start, child_size)
     out.n_rows[b] = parent.shape[0]
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _store(b, start, m, centrality, edges, partner, selection, out):
+    """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`);
+    with a connected graph also its linkage matrix and its branch selection
+    (``selection`` as in :func:`full_clusters`)."""
+    row = start - b
+    _put(out.centrality, start, centrality)
+    n_edges = edges.shape[0]
+    _put_rows(out.edges, row, edges)
+    out.n_edges[b] = n_edges
+    if n_edges < m - 1:
+        return
+    linkage = mst_to_linkage_sized(edges, m, partner, np.ones(m, dtype=np.intp))
+    _put_rows(out.linkage, row, linkage)
+    _store_selection(b, start, m, linkage, selection, out)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def select_clusters(linkage, bounds, selection, out):
+    """Branch selections of clusters whose linkage matrices are known (a
+    re-selection): cluster ``b``'s ``m_b - 1`` rows of ``linkage`` start at
+    row ``bounds[b] - b``; ``selection`` as in :func:`full_clusters`; the
+    selection rows of ``out`` as :func:`full_clusters` writes them."""
+    for b in range(bounds.shape[0] - 1):
+        start = bounds[b]
+        m = bounds[b + 1] - start
+        row = start - b
+        _store_selection(b, start, m, linkage[row:row + m - 1].copy(), selection, out)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

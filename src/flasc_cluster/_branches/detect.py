@@ -21,7 +21,7 @@ from .._hdbscan.flat import (
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .batch import batch_outputs, core_clusters, full_clusters
+from .batch import batch_outputs, core_clusters, full_clusters, select_clusters
 from .graphs import (
     core_graph_edges,
     csr_upper_edges,
@@ -369,8 +369,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         with ThreadPoolExecutor(max_workers=min(n_threads, len(chunks))) as pool:
             for future in [pool.submit(run, chunk) for chunk in chunks]:
                 future.result()
-    (centrality, edges, n_edges, linkage, labels, probabilities, persistence, selected,
-     n_selected, parent, child, lambda_val, child_size, n_rows) = out
+    centrality, edges, n_edges, linkage = out.centrality, out.edges, out.n_edges, out.linkage
     kept_neighbors = neighbors if method == "core" else None
     results = []
     for b in range(sizes.shape[0]):
@@ -393,19 +392,42 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 **common,
             ))
             continue
-        tree_rows = slice(2 * start, 2 * start + n_rows[b])
-        flat = FlatClustering(
-            labels[start:end], probabilities[start:end],
-            persistence[start:start + n_selected[b]],
-            CondensedTree(
-                parent[tree_rows], child[tree_rows], lambda_val[tree_rows], child_size[tree_rows]
-            ),
-            selected[start:start + n_selected[b]],
-        )
         results.append(ClusterBranches(
-            linkage=linkage[row:row + m - 1], flat=flat, component_labels=None, **common,
+            linkage=linkage[row:row + m - 1], flat=_batch_flat(out, b, start, end),
+            component_labels=None, **common,
         ))
     return results
+
+
+def _batch_flat(out, b, start, end):
+    """The :class:`FlatClustering` of cluster ``b`` (points ``start:end``) in
+    the outputs of a batch kernel."""
+    tree_rows = slice(2 * start, 2 * start + out.n_rows[b])
+    selected = slice(start, start + out.n_selected[b])
+    return FlatClustering(
+        out.labels[start:end], out.probabilities[start:end], out.persistence[selected],
+        CondensedTree(
+            out.parent[tree_rows], out.child[tree_rows], out.lambda_val[tree_rows],
+            out.child_size[tree_rows],
+        ),
+        out.selected[selected],
+    )
+
+
+def _batch_reselect(olds, selection):
+    """``old._replace(flat=...)`` for each of the ``olds``
+    (:class:`ClusterBranches` with a linkage, points of size one), their
+    branches selected again in one kernel call (:func:`.batch.select_clusters`)."""
+    sizes = np.array([old.points.shape[0] for old in olds], dtype=np.intp)
+    starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
+    np.cumsum(sizes, out=starts[1:])
+    linkage = np.ascontiguousarray(np.concatenate([old.linkage for old in olds]), np.float64)
+    out = batch_outputs(int(starts[-1]), sizes.shape[0])
+    select_clusters(linkage, starts, selection_options(**selection), out)
+    return [
+        old._replace(flat=_batch_flat(out, b, starts[b], starts[b + 1]))
+        for b, old in enumerate(olds)
+    ]
 
 
 def _reuse_key(points, probabilities):
@@ -470,14 +492,22 @@ def detect_branches(
 
     sizes = np.diff(bounds)
     results = [None] * n_clusters
+    if reuse and sample_weight is None:
+        # clusters that keep their points and probabilities: one kernel
+        # call selects all their branches again
+        kept = [
+            (c, reuse[key]) for c, key in (
+                (c, _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities))
+                for c in range(n_clusters)
+            ) if key in reuse
+        ]
+        if kept:
+            for (c, _), result in zip(kept, _batch_reselect([old for _, old in kept], selection)):
+                results[c] = result
     batched = np.empty(0, dtype=np.intp)
     if _batchable(space, method, global_mst, sample_weight):
         # whole clusters, a list per thread (the sweep is serial anyway)
-        small = sizes >= 2
-        if reuse:
-            for c in np.flatnonzero(small):
-                key = _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities)
-                small[c] = key not in reuse
+        small = (sizes >= 2) & np.array([r is None for r in results], dtype=bool)
         batched = np.flatnonzero(small)
         if batched.shape[0]:
             for c, result in zip(batched, _batch_branches(
@@ -485,7 +515,7 @@ def detect_branches(
                 edge_order, edge_bounds, neighbors, method, alpha, selection,
             )):
                 results[c] = result
-    rest = np.ones(n_clusters, dtype=bool)
+    rest = np.array([r is None for r in results], dtype=bool)
     rest[batched] = False
     rest = np.flatnonzero(rest)
     for c, result in zip(rest, _map_clusters(lambda i, local: one_cluster(rest[i], local),
