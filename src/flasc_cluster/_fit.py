@@ -26,6 +26,7 @@ class ClusterPass(NamedTuple):
     min_spanning_tree: object  # float64 (n-1, 3) or None (overridden labels)
     linkage: object  # float64 (n-1, 4) or None
     flat: object  # FlatClustering or None
+    selection: object = None  # the selection arguments that gave ``flat``
 
 
 class FitResult(NamedTuple):
@@ -167,22 +168,26 @@ def fit_flasc(
                     mst_to_linkage_sized(mst, n, partners, point_sizes(sample_weight, n))
                     if n > 0 else np.empty((0, 4))
                 )
+        cluster_selection = dict(
+            min_cluster_size=min_cluster_size,
+            selection_method=cluster_selection_method,
+            allow_single_cluster=allow_single_cluster,
+            selection_epsilon=cluster_selection_epsilon,
+            selection_persistence=cluster_selection_persistence,
+            max_cluster_size=max_cluster_size,
+        )
         with log.stage("clusters"):
-            flat = extract_flat_clustering(
-                linkage,
-                min_cluster_size=min_cluster_size,
-                selection_method=cluster_selection_method,
-                allow_single_cluster=allow_single_cluster,
-                selection_epsilon=cluster_selection_epsilon,
-                selection_persistence=cluster_selection_persistence,
-                max_cluster_size=max_cluster_size,
-                point_weight=sample_weight,
-            )
+            if previous is not None and previous.cluster.selection == cluster_selection:
+                flat = previous.cluster.flat  # only branch options changed
+            else:
+                flat = extract_flat_clustering(
+                    linkage, point_weight=sample_weight, **cluster_selection
+                )
         cluster_labels = flat.labels
         cluster_probabilities = flat.probabilities
         n_clusters = int(flat.selected_ids.shape[0])
     else:
-        mst = linkage = flat = None
+        mst = linkage = flat = cluster_selection = None
         cluster_labels = override_labels
         cluster_probabilities = override_probabilities
         n_clusters = n_override_clusters
@@ -213,7 +218,7 @@ def fit_flasc(
         )
     return FitResult(
         space,
-        ClusterPass(core, neighbors, mst, linkage, flat),
+        ClusterPass(core, neighbors, mst, linkage, flat, cluster_selection),
         cluster_labels,
         cluster_probabilities,
         n_clusters,

@@ -456,8 +456,21 @@ def detect_branches(
     n = cluster_labels.shape[0]
     order = np.argsort(cluster_labels, kind="stable")
     bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
+    results = [None] * n_clusters
+    if reuse and sample_weight is None:
+        # clusters that keep their points and probabilities: one kernel
+        # call selects all their branches again
+        kept = [
+            (c, reuse[key]) for c, key in (
+                (c, _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities))
+                for c in range(n_clusters)
+            ) if key in reuse
+        ]
+        if kept:
+            for (c, _), result in zip(kept, _batch_reselect([old for _, old in kept], selection)):
+                results[c] = result
     edge_order = edge_bounds = None
-    if global_mst is not None and n_clusters:
+    if global_mst is not None and any(r is None for r in results):
         # spanning-tree edges inside each cluster, grouped once (order kept)
         ea = cluster_labels[global_mst[:, 0].astype(np.intp)]
         eb = cluster_labels[global_mst[:, 1].astype(np.intp)]
@@ -491,19 +504,6 @@ def detect_branches(
         )
 
     sizes = np.diff(bounds)
-    results = [None] * n_clusters
-    if reuse and sample_weight is None:
-        # clusters that keep their points and probabilities: one kernel
-        # call selects all their branches again
-        kept = [
-            (c, reuse[key]) for c, key in (
-                (c, _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities))
-                for c in range(n_clusters)
-            ) if key in reuse
-        ]
-        if kept:
-            for (c, _), result in zip(kept, _batch_reselect([old for _, old in kept], selection)):
-                results[c] = result
     batched = np.empty(0, dtype=np.intp)
     if _batchable(space, method, global_mst, sample_weight):
         # whole clusters, a list per thread (the sweep is serial anyway)
