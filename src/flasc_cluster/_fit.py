@@ -98,6 +98,16 @@ def make_space(X, *, metric, p, metric_params, algorithm, leaf_size):
     return BallSpace(X, metric, params, leaf_size)
 
 
+def _selection(min_size, method, allow_single, epsilon, persistence, max_size):
+    """The selection keywords of
+    :func:`~flasc_cluster._hdbscan.flat.extract_flat_clustering` (compared
+    between fits to tell whether a selection can be kept)."""
+    return dict(
+        min_cluster_size=min_size, selection_method=method, allow_single_cluster=allow_single,
+        selection_epsilon=epsilon, selection_persistence=persistence, max_cluster_size=max_size,
+    )
+
+
 def fit_flasc(
     X, *, metric, p, metric_params, algorithm, leaf_size, alpha, min_samples,
     min_cluster_size, cluster_selection_method, allow_single_cluster,
@@ -168,13 +178,9 @@ def fit_flasc(
                     mst_to_linkage_sized(mst, n, partners, point_sizes(sample_weight, n))
                     if n > 0 else np.empty((0, 4))
                 )
-        cluster_selection = dict(
-            min_cluster_size=min_cluster_size,
-            selection_method=cluster_selection_method,
-            allow_single_cluster=allow_single_cluster,
-            selection_epsilon=cluster_selection_epsilon,
-            selection_persistence=cluster_selection_persistence,
-            max_cluster_size=max_cluster_size,
+        cluster_selection = _selection(
+            min_cluster_size, cluster_selection_method, allow_single_cluster,
+            cluster_selection_epsilon, cluster_selection_persistence, max_cluster_size,
         )
         with log.stage("clusters"):
             if previous is not None and previous.cluster.selection == cluster_selection:
@@ -204,13 +210,9 @@ def fit_flasc(
             global_mst=mst,
             alpha=alpha,
             method=branch_detection_method,
-            selection=dict(
-                min_cluster_size=min_branch_size,
-                selection_method=branch_selection_method,
-                allow_single_cluster=allow_single_branch,
-                selection_epsilon=branch_selection_epsilon,
-                selection_persistence=branch_selection_persistence,
-                max_cluster_size=max_branch_size,
+            selection=_selection(
+                min_branch_size, branch_selection_method, allow_single_branch,
+                branch_selection_epsilon, branch_selection_persistence, max_branch_size,
             ),
             label_sides_as_branches=label_sides_as_branches,
             previous=previous,
