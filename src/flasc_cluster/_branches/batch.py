@@ -170,6 +170,14 @@ def select_clusters(linkage, bounds, selection, out):
         _store_selection(b, start, m, linkage[row:row + m - 1].copy(), selection, out)
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _open_cluster(X, points, bounds, b, centroids, p):
+    """Cluster ``b``'s first row, its points (global ids) and centralities."""
+    start = bounds[b]
+    pts = points[start:bounds[b + 1]]
+    return b, start, pts, centroid_centrality(X, pts, centroids[b], p)
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, leaf_size,
                   selection, out):
@@ -190,11 +198,8 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, l
     ``out`` (:class:`BatchOutputs`).
     """
     for t in range(clusters.shape[0]):
-        b = clusters[t]
-        start = bounds[b]
-        pts = points[start:bounds[b + 1]]
+        b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
-        centrality = centroid_centrality(X, pts, centroids[b], p)
         data = np.empty((m, X.shape[1]))
         for q in range(m):
             for k in range(X.shape[1]):
@@ -216,11 +221,8 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
     cluster ``b``'s at ``mst_bounds[b]:mst_bounds[b + 1]``.
     """
     for t in range(clusters.shape[0]):
-        b = clusters[t]
-        start = bounds[b]
-        pts = points[start:bounds[b + 1]]
+        b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
-        centrality = centroid_centrality(X, pts, centroids[b], p)
         src, dst = core_graph_edges(
             pts, local, neighbors, mst_src[mst_bounds[b]:mst_bounds[b + 1]],
             mst_dst[mst_bounds[b]:mst_bounds[b + 1]],

@@ -460,12 +460,11 @@ def detect_branches(
     if reuse and sample_weight is None:
         # clusters that keep their points and probabilities: one kernel
         # call selects all their branches again
-        kept = [
-            (c, reuse[key]) for c, key in (
-                (c, _reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities))
-                for c in range(n_clusters)
-            ) if key in reuse
-        ]
+        kept = []
+        for c in range(n_clusters):
+            old = reuse.get(_reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities))
+            if old is not None:
+                kept.append((c, old))
         if kept:
             for (c, _), result in zip(kept, _batch_reselect([old for _, old in kept], selection)):
                 results[c] = result
