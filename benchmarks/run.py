@@ -19,6 +19,7 @@ to ``benchmarks/results/latest.{md,json}`` and ``time_vs_n.png``.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -322,6 +323,24 @@ def worker_fit(spec):
 # --------------------------------------------------------------------------
 # parent: run children under a budget
 # --------------------------------------------------------------------------
+def source_digest():
+    """Digest of the package's sources (file names and contents).
+
+    numba's cache checks only the timestamp of a kernel's own file, not of
+    the files of the kernels it calls, so a cache kept across source changes
+    can serve stale machine code; a cache per digest cannot.
+    """
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "src" / "flasc_cluster").rglob("*.py")):
+        digest.update(str(path.relative_to(REPO)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def default_numba_cache_dir():
+    return Path(tempfile.gettempdir()) / "flasc_bench_numba_cache" / source_digest()
+
+
 def child_env(numba_cache_dir):
     env = dict(os.environ)
     src = str(REPO / "src")
@@ -551,10 +570,11 @@ def parse_args(argv=None):
     p.add_argument("--cold-repeats", type=int, default=3)
     p.add_argument("--out-dir", default=str(HERE / "results"))
     p.add_argument("--tmp-dir", default=None, help="parent of the run's temporary directory")
-    p.add_argument("--numba-cache-dir",
-                   default=str(Path(tempfile.gettempdir()) / "flasc_bench_numba_cache"),
+    p.add_argument("--numba-cache-dir", default=None,
                    help="NUMBA_CACHE_DIR for the workers, kept between runs so that "
-                        "compilation is paid once (default: %(default)s)")
+                        "compilation is paid once (default: a directory named after "
+                        "the digest of the package sources, under the system's "
+                        "temporary directory)")
     p.add_argument("--report-only", action="store_true",
                    help="rewrite latest.md and time_vs_n.png from latest.json and exit")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -602,7 +622,7 @@ def main(argv=None):
     try:
         # One numba cache for every worker, outside the source trees and kept
         # between runs; the warm-up fit fills it or loads it, and is not timed.
-        env = child_env(args.numba_cache_dir)
+        env = child_env(args.numba_cache_dir or default_numba_cache_dir())
         timed_out = {}  # (lib, method, d, family) -> smallest n that timed out
         for family in args.families:
             for d in ds:

@@ -126,3 +126,13 @@ def test_work_chunks_cover_every_cluster_once_largest_first():
     assert len(chunks) < sizes.shape[0]  # small clusters share chunks
     one = detect._work_chunks(sizes, 1)
     assert len(one) == 1 and sorted(one[0].tolist()) == list(range(sizes.shape[0]))
+
+
+@pytest.mark.parametrize("n_labels", [1, 7, 40000])
+def test_group_by_label_is_the_stable_argsort(n_labels):
+    # int16 labels take numpy's radix sort; 40000 labels do not fit int16
+    rng = np.random.default_rng(n_labels)
+    labels = rng.integers(-1, n_labels, 200_000).astype(np.intp)
+    order = detect.group_by_label(labels, n_labels)
+    np.testing.assert_array_equal(order, np.argsort(labels, kind="stable"))
+    assert labels.dtype == np.intp  # the caller's array is not converted

@@ -296,6 +296,18 @@ def _batchable(space, method, global_mst, sample_weight):
     )
 
 
+def group_by_label(labels, n_labels):
+    """``np.argsort(labels, kind="stable")`` for labels in ``-1 .. n_labels - 1``.
+
+    Labels that fit 16 bits are sorted as int16, for which numpy's stable
+    sort is a radix sort (about 6x faster at 10^5 labels); a stable sort is
+    unique, so the order is the same either way.
+    """
+    if n_labels < np.iinfo(np.int16).max:
+        labels = labels.astype(np.int16)
+    return np.argsort(labels, kind="stable")
+
+
 def _work_chunks(sizes, n_threads):
     """Cluster indices in chunks for ``n_threads`` threads that pull the next
     chunk when free: largest work first (work ~ size log size); clusters
@@ -337,9 +349,10 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     edge_counts = edge_bounds[clusters + 1] - edge_bounds[clusters]
     mst_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(edge_counts, out=mst_bounds[1:])
-    mst = global_mst[np.concatenate([
+    # np.take gathers rows several times faster than fancy indexing
+    mst = np.take(global_mst, np.concatenate([
         edge_order[edge_bounds[c]:edge_bounds[c + 1]] for c in clusters
-    ])]
+    ]), axis=0)
     mst_src = local[mst[:, 0].astype(np.intp)]
     mst_dst = local[mst[:, 1].astype(np.intp)]
     X = np.ascontiguousarray(space.X, dtype=np.float64)
@@ -454,7 +467,7 @@ def detect_branches(
             if old.linkage is not None:
                 reuse[_reuse_key(old.points, previous.cluster_probabilities)] = old
     n = cluster_labels.shape[0]
-    order = np.argsort(cluster_labels, kind="stable")
+    order = group_by_label(cluster_labels, n_clusters)
     bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
     results = [None] * n_clusters
     if reuse and sample_weight is None:
@@ -474,7 +487,7 @@ def detect_branches(
         ea = cluster_labels[global_mst[:, 0].astype(np.intp)]
         eb = cluster_labels[global_mst[:, 1].astype(np.intp)]
         inside = np.flatnonzero((ea == eb) & (ea >= 0))
-        edge_order = inside[np.argsort(ea[inside], kind="stable")]
+        edge_order = inside[group_by_label(ea[inside], n_clusters)]
         edge_bounds = np.searchsorted(ea[edge_order], np.arange(n_clusters + 1))
 
     def one_cluster(c, local):

@@ -117,15 +117,33 @@ def _remark_leaf(node, node_start, node_end, idx_array, added, uniform, rep, par
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _collect_roots(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
-    x, k, added, added_count, uniform, rep, parent, stamp, roots, stack,
+    x, leaf, k, added, added_count, uniform, rep, parent, stamp, roots, stack,
     max_dist, alpha, p, r_reject,
 ):
     """Distinct components of the added points within reach of ``x``.
 
     Writes them to ``roots`` and stamps ``stamp[root] = k``; returns their
-    number. Traversal from the tree root with ``stack`` (intp).
+    number. ``leaf`` is the leaf holding ``x``. Traversal from the tree root
+    with ``stack`` (intp), after a seed: the component of the first added
+    point within reach in ``x``'s own leaf. That is usually the component
+    around ``x``, so its uniform nodes, the root included once a single
+    component is left, are skipped at once instead of being descended until
+    a point within reach shows up (about half the sweep's time on dense
+    clusters). The traversal finds every other component as before.
     """
     n_roots = 0
+    if added_count[leaf] > 0:
+        for row in range(node_start[leaf], node_end[leaf]):
+            if not added[row]:
+                continue
+            r = rdist_to_row(x, data, row, p)
+            if r > r_reject or not within_bound(r, max_dist, alpha, p):
+                continue
+            rj = ds_find(parent, idx_array[row])
+            stamp[rj] = k
+            roots[0] = rj
+            n_roots = 1
+            break
     stack[0] = 0
     top = 1
     while top > 0:
@@ -365,11 +383,12 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
         i = order[k]
         row_i = row_of[i]
         x = data[row_i]
+        leaf = leaf_of_row(node_end, node_is_leaf, row_i)
         n_roots = 0
         if k > 0:
             n_roots = _collect_roots(
                 data, idx_array, node_start, node_end, node_lo, node_hi,
-                node_is_leaf, x, k, added, added_count, uniform, rep, parent,
+                node_is_leaf, x, leaf, k, added, added_count, uniform, rep, parent,
                 stamp, roots, stack, max_dist, alpha, p, r_reject,
             )
         if n_roots > 0:
@@ -380,7 +399,7 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
         # add i: update the nodes on its leaf-to-root path, bottom-up
         added[row_i] = True
         ri = ds_find(parent, i)
-        node = leaf_of_row(node_end, node_is_leaf, row_i)
+        node = leaf
         while True:
             if added_count[node] == 0:
                 uniform[node] = True
