@@ -14,7 +14,7 @@ import pytest
 
 from flasc_cluster import FLASC
 from flasc_cluster._branches import detect
-from flasc_cluster._branches.graphs import pair_edge_distances, symmetric_csr
+from flasc_cluster._branches.graphs import earlier_csr, pair_edge_distances, symmetric_csr
 from flasc_cluster._branches.linkage import (
     centrality_order,
     centrality_spanning_tree,
@@ -256,6 +256,22 @@ def test_symmetric_csr_equals_scipy(m, n_edges):
     ref.sort_indices()
     np.testing.assert_array_equal(indptr, ref.indptr)
     np.testing.assert_array_equal(indices, ref.indices)
+
+
+@pytest.mark.parametrize("m, n_edges", [(1, 3), (30, 500), (400, 3000)])
+def test_earlier_csr_rows_hold_the_earlier_neighbours(m, n_edges):
+    # duplicates, both directions, self-loops
+    rng = np.random.default_rng(m + 1)
+    src = rng.integers(0, m, n_edges).astype(np.intp)
+    dst = rng.integers(0, m, n_edges).astype(np.intp)
+    rank = rng.permutation(m).astype(np.intp)
+    indptr, indices = earlier_csr(src.copy(), dst.copy(), rank, m)
+    sym_ptr, sym = symmetric_csr(src, dst, m)
+    assert indptr[-1] == (src != dst).sum()  # every edge once
+    for i in range(m):
+        row = indices[indptr[i]:indptr[i + 1]]
+        expected = [j for j in sym[sym_ptr[i]:sym_ptr[i + 1]] if rank[j] < rank[i]]
+        assert sorted(set(row.tolist())) == expected
 
 
 @pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal3"])

@@ -31,7 +31,7 @@ from .._hdbscan.space_tree import (
     rdist_to_dist,
     row_distances,
 )
-from .graphs import core_graph_edges, unsorted_symmetric_csr
+from .graphs import core_graph_edges, earlier_csr
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
 from .sweep import earlier_partners_serial, full_sweep
 
@@ -80,7 +80,8 @@ def centroid_centrality(X, points, centroid, p):
 def csr_partners(X, points, indptr, indices, rank, joiners, p):
     """Nearest neighbour ranked before it (local id; distance ties by smallest
     id; -1: none) of each of the ``joiners`` (local ids) in a CSR graph over
-    local ids, -1 for every other point; distances of ``X[points]`` rows as
+    local ids (rows holding at least the neighbours ranked before their
+    point), -1 for every other point; distances of ``X[points]`` rows as
     the kd-tree kernels form them."""
     m = points.shape[0]
     partner = np.full(m, -1, dtype=np.intp)
@@ -223,14 +224,15 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
     for t in range(clusters.shape[0]):
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
+        order, rank = centrality_order(centrality)
+        # rows of earlier neighbours only, unsorted, with duplicates: the sweep
+        # and the partners only look back, do not depend on the order of a
+        # row and count each neighbour component once
         src, dst = core_graph_edges(
             pts, local, neighbors, mst_src[mst_bounds[b]:mst_bounds[b + 1]],
             mst_dst[mst_bounds[b]:mst_bounds[b + 1]],
         )
-        # unsorted rows with duplicates: the sweep and the partners do not
-        # depend on the order of a row, and count each neighbour component once
-        indptr, indices = unsorted_symmetric_csr(src, dst, m)
-        order, rank = centrality_order(centrality)
+        indptr, indices = earlier_csr(src, dst, rank, m)
         edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
         partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)
         _store(b, start, m, centrality, edges, partner, selection, out)

@@ -38,6 +38,41 @@ def unsorted_symmetric_csr(src, dst, m):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def earlier_csr(src, dst, rank, m):
+    """CSR ``(indptr, indices)`` of the undirected graph with edges
+    ``src[e] -- dst[e]`` whose row ``i`` holds only the neighbours ranked
+    before ``i`` (``rank`` intp (m,) a permutation), unsorted and possibly
+    repeated; loops are dropped.
+
+    Each edge is stored once, in the row of its later-ranked end: all that
+    the centrality sweep and the partner search read (they only look back),
+    in half the memory of :func:`unsorted_symmetric_csr`. Swaps the ends of
+    edges in place so that ``src`` holds the later end.
+    """
+    counts = np.zeros(m + 1, dtype=np.intp)
+    for e in range(src.shape[0]):
+        a = src[e]
+        b = dst[e]
+        if a == b:
+            continue
+        if rank[a] < rank[b]:
+            src[e] = b
+            dst[e] = a
+            a = b
+        counts[a + 1] += 1
+    for i in range(m):
+        counts[i + 1] += counts[i]
+    fill = counts[:-1].copy()
+    indices = np.empty(counts[m], dtype=np.intp)
+    for e in range(src.shape[0]):
+        a = src[e]
+        if a != dst[e]:
+            indices[fill[a]] = dst[e]
+            fill[a] += 1
+    return counts, indices
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _sort_unique_row(raw, start, end):
     """Sort ``raw[start:end]`` in place, move its distinct values to the
     front and return their number."""

@@ -32,7 +32,10 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     """Minimum spanning forest of the graph under max-centrality weights.
 
     ``indptr``/``indices`` (intp) hold the undirected graph as CSR over local
-    point ids (both directions present); ``order``, ``rank`` as returned by
+    point ids; row ``i`` must hold at least the neighbours ranked before
+    ``i`` (both directions present, or only those, as
+    :func:`~flasc_cluster._branches.graphs.earlier_csr` stores them;
+    order and repeats within a row do not matter); ``order``, ``rank`` as returned by
     :func:`centrality_order` for ``centrality`` float64 (m,). Returns
     ``(edges float64 (n_edges, 3), n_components)``: rows ``[a, b, w]`` in
     merge order (w non-decreasing), ``a`` the point that joins at height
