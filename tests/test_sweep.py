@@ -14,7 +14,7 @@ import pytest
 
 from flasc_cluster import FLASC
 from flasc_cluster._branches import detect
-from flasc_cluster._branches.graphs import earlier_csr, pair_edge_distances, symmetric_csr
+from flasc_cluster._branches.graphs import grouped_csr, pair_edge_distances, symmetric_csr
 from flasc_cluster._branches.linkage import (
     centrality_order,
     centrality_spanning_tree,
@@ -259,19 +259,45 @@ def test_symmetric_csr_equals_scipy(m, n_edges):
 
 
 @pytest.mark.parametrize("m, n_edges", [(1, 3), (30, 500), (400, 3000)])
-def test_earlier_csr_rows_hold_the_earlier_neighbours(m, n_edges):
-    # duplicates, both directions, self-loops
+def test_grouped_csr_groups_each_edge_by_its_source(m, n_edges):
     rng = np.random.default_rng(m + 1)
     src = rng.integers(0, m, n_edges).astype(np.intp)
     dst = rng.integers(0, m, n_edges).astype(np.intp)
-    rank = rng.permutation(m).astype(np.intp)
-    indptr, indices = earlier_csr(src.copy(), dst.copy(), rank, m)
-    sym_ptr, sym = symmetric_csr(src, dst, m)
-    assert indptr[-1] == (src != dst).sum()  # every edge once
+    indptr, indices = grouped_csr(src, dst, m)
+    assert indptr[-1] == n_edges
     for i in range(m):
-        row = indices[indptr[i]:indptr[i + 1]]
-        expected = [j for j in sym[sym_ptr[i]:sym_ptr[i + 1]] if rank[j] < rank[i]]
-        assert sorted(set(row.tolist())) == expected
+        # each row in edge order
+        np.testing.assert_array_equal(indices[indptr[i]:indptr[i + 1]], dst[src == i])
+
+
+def test_core_graph_edges_point_from_the_later_to_the_earlier_end():
+    from flasc_cluster._branches.graphs import core_graph_edges
+
+    rng = np.random.default_rng(5)
+    n, k = 300, 6
+    labels = rng.integers(-1, 3, n)
+    points = np.flatnonzero(labels == 1).astype(np.intp)
+    m = points.shape[0]
+    local = np.full(n, -1, dtype=np.intp)
+    local[points] = np.arange(m)
+    neighbors = rng.integers(0, n, (n, k)).astype(np.intp)
+    mst_src = np.arange(m - 1, dtype=np.intp)
+    mst_dst = mst_src + 1
+    rank = rng.permutation(m).astype(np.intp)
+    src, dst = core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank)
+    assert (rank[src] > rank[dst]).all()
+    # the same undirected edges as an unoriented reading of the inputs
+    expected = {frozenset(e) for e in zip(mst_src.tolist(), mst_dst.tolist())}
+    for i in range(m):
+        for g in neighbors[points[i]]:
+            if local[g] >= 0 and local[g] != i:
+                expected.add(frozenset((i, int(local[g]))))
+    got = {frozenset(e) for e in zip(src.tolist(), dst.tolist())}
+    assert got == expected
+    # each (i, neighbour) pair and each tree edge appears once
+    assert src.shape[0] == (m - 1) + sum(
+        int(local[g] >= 0 and local[g] != i) for i in range(m) for g in neighbors[points[i]]
+    )
 
 
 @pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal3"])

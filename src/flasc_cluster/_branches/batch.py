@@ -31,7 +31,7 @@ from .._hdbscan.space_tree import (
     rdist_to_dist,
     row_distances,
 )
-from .graphs import core_graph_edges, earlier_csr
+from .graphs import core_graph_edges, grouped_csr
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
 from .sweep import earlier_partners_serial, full_sweep
 
@@ -228,11 +228,10 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
         # rows of earlier neighbours only, unsorted, with duplicates: the sweep
         # and the partners only look back, do not depend on the order of a
         # row and count each neighbour component once
-        src, dst = core_graph_edges(
+        indptr, indices = grouped_csr(*core_graph_edges(
             pts, local, neighbors, mst_src[mst_bounds[b]:mst_bounds[b + 1]],
-            mst_dst[mst_bounds[b]:mst_bounds[b + 1]],
-        )
-        indptr, indices = earlier_csr(src, dst, rank, m)
+            mst_dst[mst_bounds[b]:mst_bounds[b + 1]], rank,
+        ), m)
         edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
         partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)
         _store(b, start, m, centrality, edges, partner, selection, out)

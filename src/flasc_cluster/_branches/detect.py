@@ -26,8 +26,8 @@ from .graphs import (
     core_graph_edges,
     csr_upper_edges,
     dense_full_graph_edges,
+    grouped_csr,
     symmetric_csr,
-    unsorted_symmetric_csr,
 )
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
 from .sweep import full_graph_pairs, full_graph_spanning_tree
@@ -135,7 +135,8 @@ def detect_cluster_branches(
                     points, _centroid_weights(cluster_probabilities[points], selection)
                 )
         if method == "core":
-            src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m)
+            order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
+            src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m, rank)
     finally:
         local[points] = -1
     max_dist = float(w_m.max()) if w_m.shape[0] else 0.0
@@ -152,13 +153,13 @@ def detect_cluster_branches(
     else:
         if method == "full":
             src, dst = _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach)
+            order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         if method == "core":
-            # not kept, so rows need no sorting: the spanning tree and the
-            # partners do not depend on the order within a row
-            indptr, indices = unsorted_symmetric_csr(src, dst, m)
+            # not kept, so rows need only the earlier neighbours, in any
+            # order: the spanning tree and the partners only look back
+            indptr, indices = grouped_csr(src, dst, m)
         else:
             indptr, indices = symmetric_csr(src, dst, m)
-        order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         tree_edges, n_components = centrality_spanning_tree(
             indptr, indices, order, rank, centrality
         )
@@ -584,9 +585,11 @@ def _rebuilt_graph_edges(space, cluster, alpha):
     if cluster.neighbors is not None:
         local = np.full(cluster.neighbors.shape[0], -1, dtype=np.intp)
         local[cluster.points] = np.arange(cluster.points.shape[0])
+        # any order serves: the callers treat the edges as undirected
         return core_graph_edges(
             cluster.points, local, cluster.neighbors,
             np.ascontiguousarray(mst_src), np.ascontiguousarray(mst_dst),
+            np.arange(cluster.points.shape[0]),
         )
     return _full_graph_edges(space, cluster.points, cluster.max_dist, alpha, mst_src, mst_dst)
 

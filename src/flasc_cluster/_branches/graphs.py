@@ -38,37 +38,26 @@ def unsorted_symmetric_csr(src, dst, m):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def earlier_csr(src, dst, rank, m):
-    """CSR ``(indptr, indices)`` of the undirected graph with edges
-    ``src[e] -- dst[e]`` whose row ``i`` holds only the neighbours ranked
-    before ``i`` (``rank`` intp (m,) a permutation), unsorted and possibly
-    repeated; loops are dropped.
+def grouped_csr(src, dst, m):
+    """CSR ``(indptr, indices)`` whose row ``i`` holds ``dst[e]`` for every
+    edge with ``src[e] == i`` (one direction only, in edge order).
 
-    Each edge is stored once, in the row of its later-ranked end: all that
-    the centrality sweep and the partner search read (they only look back),
-    in half the memory of :func:`unsorted_symmetric_csr`. Swaps the ends of
-    edges in place so that ``src`` holds the later end.
+    With edges from :func:`core_graph_edges`, row ``i`` holds exactly the
+    neighbours ranked before ``i``, each edge once: all that the centrality
+    sweep and the partner search read (they only look back), in half the
+    memory of :func:`unsorted_symmetric_csr`.
     """
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
-        a = src[e]
-        b = dst[e]
-        if a == b:
-            continue
-        if rank[a] < rank[b]:
-            src[e] = b
-            dst[e] = a
-            a = b
-        counts[a + 1] += 1
+        counts[src[e] + 1] += 1
     for i in range(m):
         counts[i + 1] += counts[i]
     fill = counts[:-1].copy()
     indices = np.empty(counts[m], dtype=np.intp)
     for e in range(src.shape[0]):
         a = src[e]
-        if a != dst[e]:
-            indices[fill[a]] = dst[e]
-            fill[a] += 1
+        indices[fill[a]] = dst[e]
+        fill[a] += 1
     return counts, indices
 
 
@@ -121,7 +110,7 @@ def symmetric_csr(src, dst, m):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
+def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank):
     """Edges of the ``core`` graph of one cluster, in local ids.
 
     ``points`` intp (m,) global ids of the cluster; ``local`` intp (n,) local
@@ -129,8 +118,10 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
     neighbour counts when ``points[local[g]] == g``, so one array serves
     every cluster at once); ``neighbors`` intp
     (n, k) global ids of each point's k nearest other points; ``mst_src`` /
-    ``mst_dst`` local ids of the in-cluster spanning tree edges. Returns
-    ``(src, dst)`` (duplicates allowed).
+    ``mst_dst`` local ids of the in-cluster spanning tree edges; ``rank``
+    intp (m,) a permutation of the local ids. Returns ``(src, dst)``
+    (duplicates allowed, no loops), each edge oriented from its later- to
+    its earlier-ranked end: ``rank[src[e]] > rank[dst[e]]``.
     """
     m = points.shape[0]
     k = neighbors.shape[1]
@@ -139,16 +130,27 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst):
     dst = np.empty(m * k + n_mst, dtype=np.intp)
     pos = 0
     for e in range(n_mst):
-        src[pos] = mst_src[e]
-        dst[pos] = mst_dst[e]
+        a = mst_src[e]
+        b = mst_dst[e]
+        if a == b:
+            continue
+        if rank[a] < rank[b]:
+            a, b = b, a
+        src[pos] = a
+        dst[pos] = b
         pos += 1
     for i in range(m):
+        rank_i = rank[i]
         for q in range(k):
             g = neighbors[points[i], q]
             j = local[g]
             if j >= 0 and j < m and j != i and points[j] == g:
-                src[pos] = i
-                dst[pos] = j
+                if rank[j] < rank_i:
+                    src[pos] = i
+                    dst[pos] = j
+                else:
+                    src[pos] = j
+                    dst[pos] = i
                 pos += 1
     return src[:pos], dst[:pos]
 

@@ -34,7 +34,7 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     ``indptr``/``indices`` (intp) hold the undirected graph as CSR over local
     point ids; row ``i`` must hold at least the neighbours ranked before
     ``i`` (both directions present, or only those, as
-    :func:`~flasc_cluster._branches.graphs.earlier_csr` stores them;
+    :func:`~flasc_cluster._branches.graphs.grouped_csr` stores them;
     order and repeats within a row do not matter); ``order``, ``rank`` as returned by
     :func:`centrality_order` for ``centrality`` float64 (m,). Returns
     ``(edges float64 (n_edges, 3), n_components)``: rows ``[a, b, w]`` in
