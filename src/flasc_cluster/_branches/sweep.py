@@ -14,9 +14,11 @@ when set, every added point of the node belongs to the component of
 ``rep``. It is set by the node's first added point, cleared when a point of
 another component is added below it, survives merges (components only
 grow), and is re-established lazily from the children (or, for a leaf, from
-its points). A range query then skips nodes with no added point, nodes out
-of reach, and uniform nodes whose component was already collected; a
-uniform node entirely within reach yields its component without descending.
+its points). A range query first collects the component of the first
+added point within reach in the query point's own leaf, then traverses
+from the root, skipping nodes with no added point, nodes out of reach, and
+uniform nodes whose component was already collected; a uniform node
+entirely within reach yields its component without descending.
 
 Decisions on the bound are exact: a pair is an edge iff the float64
 expression above holds. Cheap bounds (in reduced distance) only prune, and
