@@ -134,8 +134,8 @@ def detect_cluster_branches(
                 centrality = 1.0 / space.centroid_distances(
                     points, _centroid_weights(cluster_probabilities[points], selection)
                 )
+        order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         if method == "core":
-            order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
             src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m, rank)
     finally:
         local[points] = -1
@@ -153,7 +153,6 @@ def detect_cluster_branches(
     else:
         if method == "full":
             src, dst = _full_graph_edges(space, points, max_dist, alpha, src_m, dst_m, reach)
-            order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         if method == "core":
             # not kept, so rows need only the earlier neighbours, in any
             # order: the spanning tree and the partners only look back
