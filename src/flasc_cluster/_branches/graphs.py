@@ -13,31 +13,6 @@ from .._hdbscan.space_tree import rdist, rdist_to_dist
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def unsorted_symmetric_csr(src, dst, m):
-    """Both directions of every non-loop edge grouped by row: CSR ``(indptr,
-    indices)`` whose rows are unsorted and may repeat a neighbour (enough
-    for code that does not depend on the order of a row)."""
-    counts = np.zeros(m + 1, dtype=np.intp)
-    for e in range(src.shape[0]):
-        if src[e] != dst[e]:
-            counts[src[e] + 1] += 1
-            counts[dst[e] + 1] += 1
-    for i in range(m):
-        counts[i + 1] += counts[i]
-    fill = counts[:-1].copy()
-    raw = np.empty(counts[m], dtype=np.intp)
-    for e in range(src.shape[0]):
-        a = src[e]
-        b = dst[e]
-        if a != b:
-            raw[fill[a]] = b
-            fill[a] += 1
-            raw[fill[b]] = a
-            fill[b] += 1
-    return counts, raw
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
 def grouped_csr(src, dst, m):
     """CSR ``(indptr, indices)`` whose row ``i`` holds ``dst[e]`` for every
     edge with ``src[e] == i`` (one direction only, in edge order).
@@ -59,6 +34,28 @@ def grouped_csr(src, dst, m):
         indices[fill[a]] = dst[e]
         fill[a] += 1
     return counts, indices
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def unsorted_symmetric_csr(src, dst, m):
+    """Both directions of every non-loop edge grouped by row: CSR ``(indptr,
+    indices)`` whose rows are unsorted and may repeat a neighbour (enough
+    for code that does not depend on the order of a row)."""
+    n_kept = 0
+    for e in range(src.shape[0]):
+        if src[e] != dst[e]:
+            n_kept += 1
+    both_src = np.empty(2 * n_kept, dtype=np.intp)
+    both_dst = np.empty(2 * n_kept, dtype=np.intp)
+    pos = 0
+    for e in range(src.shape[0]):
+        if src[e] != dst[e]:
+            both_src[pos] = src[e]
+            both_dst[pos] = dst[e]
+            both_src[pos + 1] = dst[e]
+            both_dst[pos + 1] = src[e]
+            pos += 2
+    return grouped_csr(both_src, both_dst, m)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
