@@ -341,9 +341,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     points = np.concatenate(segments)
     starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(sizes, out=starts[1:])
-    centroids = np.array([
-        weighted_mean(space.X[s], cluster_probabilities[s]) for s in segments
-    ]).reshape(len(segments), space.X.shape[1])
+    centroids = np.empty((sizes.shape[0], space.X.shape[1]))
     local = np.full(space.X.shape[0], -1, dtype=np.intp)
     local[points] = np.arange(points.shape[0]) - np.repeat(starts[:-1], sizes)
     edge_counts = edge_bounds[clusters + 1] - edge_bounds[clusters]
@@ -362,14 +360,18 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     if some.any():
         max_dists[some] = np.maximum.reduceat(mst[:, 2], mst_bounds[:-1][some])
     out = batch_outputs(points.shape[0], sizes.shape[0])
-    if method == "core":
-        def run(group):
+
+    def run(group):
+        # each thread finds its own clusters' centroids, overlapping the other
+        # thread's kernel (numpy and the kernels release the GIL)
+        for b in group:
+            centroids[b] = weighted_mean(space.X[segments[b]], cluster_probabilities[segments[b]])
+        if method == "core":
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_src,
                 mst_dst, mst_bounds, flat_options, out,
             )
-    else:
-        def run(group):
+        else:
             full_clusters(
                 X, points, starts, group, centroids, max_dists, float(alpha), space.p,
                 _CLUSTER_LEAF_SIZE, flat_options, out,

@@ -14,13 +14,14 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
+from .._kernels.sorting import stable_argsort
 from .._kernels.union_find import ds_find
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def centrality_order(centrality):
     """Points sorted by (centrality, index) ascending; returns (order, rank)."""
-    order = np.argsort(centrality, kind="mergesort")
+    order = stable_argsort(centrality)
     rank = np.empty(order.shape[0], dtype=np.intp)
     for k in range(order.shape[0]):
         rank[order[k]] = k

@@ -1,0 +1,62 @@
+"""Sorting kernels on plain arrays."""
+
+import numpy as np
+from numba import njit
+
+from .._config import NUMBA_CACHE
+
+#: Below this length the merge sort is faster than the radix sort, whose
+#: eight passes each clear and sum 257 counters.
+RADIX_MIN_LENGTH = 512
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def radix_argsort(values):
+    """``np.argsort(values, kind="stable")`` of float64 ``values`` (no NaN).
+
+    An LSD radix sort over the bit patterns, 8 bits per pass: with the sign
+    bit flipped (all bits for negative values) the patterns order as the
+    values do, and each pass is stable, so equal values keep index order.
+    Passes in which every key has the same digit are skipped. About 4x
+    faster than numba's merge sort at 10^4 values. ``-0.0`` sorts before
+    ``0.0`` (numpy treats them as equal).
+    """
+    m = values.shape[0]
+    copy = np.empty(m, dtype=np.float64)
+    for i in range(m):
+        copy[i] = values[i]
+    raw = copy.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    keys = np.empty(m, dtype=np.uint64)
+    for i in range(m):
+        b = raw[i]
+        keys[i] = ~b if b & sign else b | sign
+    order = np.arange(m)
+    spare = np.empty(m, dtype=np.intp)
+    counts = np.empty(257, dtype=np.intp)
+    mask = np.uint64(255)
+    for digit in range(8):
+        shift = np.uint64(8 * digit)
+        counts[:] = 0
+        for i in range(m):
+            counts[np.intp((keys[i] >> shift) & mask) + 1] += 1
+        if counts.max() == m:
+            continue  # one digit for every key: the order stands
+        for d in range(256):
+            counts[d + 1] += counts[d]
+        for t in range(m):
+            i = order[t]
+            d = np.intp((keys[i] >> shift) & mask)
+            spare[counts[d]] = i
+            counts[d] += 1
+        order, spare = spare, order
+    return order
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def stable_argsort(values):
+    """``np.argsort(values, kind="stable")`` of float64 ``values`` (no NaN):
+    a radix sort from :data:`RADIX_MIN_LENGTH` values on, a merge sort below."""
+    if values.shape[0] >= RADIX_MIN_LENGTH:
+        return radix_argsort(values)
+    return np.argsort(values, kind="mergesort")
