@@ -133,6 +133,9 @@ def test_group_by_label_is_the_stable_argsort(n_labels):
     # int16 labels take numpy's radix sort; 40000 labels do not fit int16
     rng = np.random.default_rng(n_labels)
     labels = rng.integers(-1, n_labels, 200_000).astype(np.intp)
+    before = labels.copy()
     order = detect.group_by_label(labels, n_labels)
-    np.testing.assert_array_equal(order, np.argsort(labels, kind="stable"))
-    assert labels.dtype == np.intp  # the caller's array is not converted
+    np.testing.assert_array_equal(order, np.argsort(before, kind="stable"))
+    # the caller's array is neither sorted nor converted in place
+    np.testing.assert_array_equal(labels, before)
+    assert labels.dtype == np.intp

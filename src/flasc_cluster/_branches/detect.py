@@ -118,6 +118,8 @@ def detect_cluster_branches(
 ):
     """Run the branch pass on one cluster. ``local`` is a scratch array."""
     m = points.shape[0]
+    # a full graph on a kd-tree is swept, which orders the centralities itself
+    sweep = method == "full" and space.kind == "kd_tree" and _USE_FULL_SWEEP
     local[points] = np.arange(m)
     reach = None
     try:
@@ -134,14 +136,15 @@ def detect_cluster_branches(
                 centrality = 1.0 / space.centroid_distances(
                     points, _centroid_weights(cluster_probabilities[points], selection)
                 )
-        order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
+        if not sweep:
+            order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         if method == "core":
             src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m, rank)
     finally:
         local[points] = -1
     max_dist = float(w_m.max()) if w_m.shape[0] else 0.0
     cluster_mst = np.column_stack((src_m, dst_m)).astype(np.intp)
-    if method == "full" and space.kind == "kd_tree" and _USE_FULL_SWEEP:
+    if sweep:
         # no materialised graph; the spanning-tree edges pass the sweep's edge
         # test by themselves (Boruvka weighs them max(core_i, core_j, d/alpha)
         # with the same expression), so this is the CSR path's graph
@@ -365,7 +368,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         # each thread finds its own clusters' centroids, overlapping the other
         # thread's kernel (numpy and the kernels release the GIL)
         for b in group:
-            centroids[b] = weighted_mean(space.X[segments[b]], cluster_probabilities[segments[b]])
+            segment = segments[b]
+            centroids[b] = weighted_mean(space.X[segment], cluster_probabilities[segment])
         if method == "core":
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_src,
