@@ -89,6 +89,22 @@ def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, 
         assert any(c.flat is not None and c.flat.selected_ids.shape[0] > 2 for c in clusters)
 
 
+@pytest.mark.parametrize("nodes_per_point", [0, 1e9])
+@pytest.mark.parametrize("name", ["walks", "lattice"])
+def test_batched_full_clusters_cut_or_built_trees_agree(monkeypatch, name, nodes_per_point):
+    """Each cluster's kd-tree is cut from the fit's (here always) or built
+    (never cut); the results must equal the per-cluster path either way."""
+    X = _data(name)
+    params = dict(min_cluster_size=20, branch_detection_method="full")
+    monkeypatch.setattr(detect, "_SUBSET_NODES_PER_POINT", nodes_per_point)
+    batched = FLASC(**params).fit(X)
+    monkeypatch.setattr(detect, "_batchable", lambda *args: False)
+    reference = FLASC(**params).fit(X)
+    for a, b in zip(batched._result.branches.clusters, reference._result.branches.clusters):
+        _assert_same_cluster(a, b)
+    np.testing.assert_array_equal(batched.labels_, reference.labels_)
+
+
 @pytest.mark.parametrize("method", ["full", "core"])
 def test_batched_clusters_do_not_depend_on_the_thread_count(monkeypatch, method):
     """One kernel call over every cluster on one thread, or chunks of

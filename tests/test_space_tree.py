@@ -177,6 +177,58 @@ def test_kd_space_cut_tree_is_the_leaf_size_tree(n, leaf_size):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("subset", ["region", "scattered", "one", "all"])
+@pytest.mark.parametrize("n, leaf_size", [(1, 40), (300, 5), (2000, 40)])
+def test_subset_kdtree_is_the_tree_restricted_to_the_rows(n, leaf_size, subset):
+    """A subset's tree cut from a larger one: the subtree below the smallest
+    node holding the subset, each node keeping only the subset's rows, with
+    tight boxes."""
+    from flasc_cluster._hdbscan.space_tree import subset_kdtree, subset_root
+
+    rng = np.random.default_rng(n + leaf_size)
+    X = np.round(rng.random((n, 2)), 2)  # ties at medians
+    tree = build_kdtree(X, leaf_size)
+    if subset == "region":
+        members = np.flatnonzero((X[:, 0] < 0.3) & (X[:, 1] > 0.2))
+    elif subset == "scattered":
+        members = np.flatnonzero(rng.random(n) < 0.1)
+    elif subset == "one":
+        members = np.array([n // 2])
+    else:
+        members = np.arange(n)
+    if members.shape[0] == 0:
+        members = np.array([0])
+    row_of = np.empty(n, dtype=np.intp)
+    row_of[tree.idx_array] = np.arange(n)
+    rows = np.sort(row_of[members])
+    n_levels = int(np.log2(tree.node_start.shape[0] + 1))
+    node, sub_levels = subset_root(tree.node_start, tree.node_end, n_levels, rows)
+    ids = np.arange(rows.shape[0]) + 1000
+    sub = subset_kdtree(tree.data, tree.node_end, node, sub_levels, rows, ids.copy())
+    # the root is the deepest node whose range holds every row
+    assert tree.node_start[node] <= rows[0] and rows[-1] < tree.node_end[node]
+    if not tree.node_is_leaf[node]:
+        left, right = 2 * node + 1, 2 * node + 2
+        assert rows[0] < tree.node_end[left] and rows[-1] >= tree.node_start[right]
+    n_sub = sub.node_start.shape[0]
+    assert n_sub == 2 ** sub_levels - 1
+    np.testing.assert_array_equal(sub.data, tree.data[rows])
+    np.testing.assert_array_equal(sub.idx_array, ids)
+    first_leaf = n_sub // 2
+    np.testing.assert_array_equal(sub.node_is_leaf, np.arange(n_sub) >= first_leaf)
+    for u in range(n_sub):
+        depth = int(np.log2(u + 1))
+        g = u + node * 2 ** depth  # the matching node of the tree
+        inside = np.flatnonzero((rows >= tree.node_start[g]) & (rows < tree.node_end[g]))
+        s, e = sub.node_start[u], sub.node_end[u]
+        np.testing.assert_array_equal(np.arange(s, e), inside)
+        if e > s:
+            np.testing.assert_array_equal(sub.node_lo[u], sub.data[s:e].min(axis=0))
+            np.testing.assert_array_equal(sub.node_hi[u], sub.data[s:e].max(axis=0))
+        else:
+            assert (sub.node_lo[u] == np.inf).all() and (sub.node_hi[u] == -np.inf).all()
+
+
 # ---------------------------------------------------------------- kNN
 @pytest.mark.parametrize("kind", DATA_KINDS)
 @pytest.mark.parametrize("p", P_VALUES)

@@ -130,6 +130,38 @@ def test_sweep_matches_csr_path(kind, p, alpha, seed):
             )
 
 
+@pytest.mark.parametrize("kind", ["normal2", "normal3", "duplicates", "grid2"])
+def test_sweep_on_a_cut_tree_equals_the_built_tree(kind):
+    """The batched pass cuts a cluster's kd-tree from the fit's instead of
+    building one (nodes may be empty, leaves unequal); the sweep's edges
+    and the partners must not depend on the tree."""
+    from flasc_cluster._hdbscan.space_tree import subset_kdtree, subset_root
+
+    X, rng = _make_cluster(kind, 7)
+    n = X.shape[0]
+    big = build_kdtree(X, 5)
+    row_of = np.empty(n, dtype=np.intp)
+    row_of[big.idx_array] = np.arange(n)
+    members = np.flatnonzero(X[:, 0] < np.quantile(X[:, 0], 0.6))
+    rows = np.sort(row_of[members])
+    local = np.full(n, -1, dtype=np.intp)
+    local[members] = np.arange(members.shape[0])
+    node, levels = subset_root(
+        big.node_start, big.node_end, int(np.log2(big.node_start.shape[0] + 1)), rows
+    )
+    cut = subset_kdtree(big.data, big.node_end, node, levels, rows, local[big.idx_array[rows]])
+    Xm = np.ascontiguousarray(X[members])
+    built = build_kdtree(Xm, 40)
+    centrality = np.round(1.0 / (np.linalg.norm(Xm - Xm.mean(axis=0), axis=1) + 0.5), 1)
+    max_dist = float(np.quantile(np.linalg.norm(Xm[:, None] - Xm[None], axis=2), 0.2))
+    a = full_graph_spanning_tree(cut, centrality, max_dist, 1.0, 2.0)
+    b = full_graph_spanning_tree(built, centrality, max_dist, 1.0, 2.0)
+    assert tied_joiners(a[0], Xm.shape[0]).shape[0] > 0  # partners are consulted
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1] == b[1]
+    np.testing.assert_array_equal(a[2], b[2])
+
+
 @pytest.mark.parametrize("p", [1.0, 2.0, np.inf])
 @pytest.mark.parametrize("kind", ["normal3", "grid3", "duplicates"])
 def test_full_graph_pairs_matches_brute_force(kind, p):

@@ -30,6 +30,9 @@ from .._hdbscan.space_tree import (
     rdist,
     rdist_to_dist,
     row_distances,
+    subset_kdtree,
+    subset_root,
+    tree_n_levels_from_nodes,
 )
 from .graphs import core_graph_edges, grouped_csr
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
@@ -180,34 +183,58 @@ def _open_cluster(X, points, bounds, b, centroids, p):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, leaf_size,
-                  selection, out):
+def _cluster_tree(X, pts, tree, rows, local, leaf_size, nodes_per_point):
+    """A kd-tree over a cluster's points ``pts`` (global ids; its ids are
+    their local ids): cut from the fit's ``tree`` when the subtree holding
+    the cluster's tree ``rows`` (increasing) has at most
+    ``nodes_per_point * m`` nodes, else built with ``leaf_size``."""
+    m = pts.shape[0]
+    node, sub_levels = subset_root(tree.node_start, tree.node_end,
+                                   tree_n_levels_from_nodes(tree.node_start.shape[0]), rows)
+    if (1 << sub_levels) - 1 <= nodes_per_point * m:
+        ids = np.empty(m, dtype=np.intp)
+        for t in range(m):
+            ids[t] = local[tree.idx_array[rows[t]]]
+        return subset_kdtree(tree.data, tree.node_end, node, sub_levels, rows, ids)
+    data = np.empty((m, X.shape[1]))
+    for q in range(m):
+        for k in range(X.shape[1]):
+            data[q, k] = X[pts[q], k]
+    return build_kdtree_serial(data, leaf_size)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, tree, rows,
+                  local, leaf_size, nodes_per_point, selection, out):
     """Branch hierarchies and selections of the ``clusters`` (intp indices
     into ``bounds``), with ``full`` graphs on a kd-tree space.
 
     ``X`` float64 (n, d); ``points``/``bounds`` as in the module docstring
     (every cluster with at least 2 points); ``centroids`` float64
     (n_clusters, d); ``max_dists`` float64 (n_clusters,), each cluster's
-    bound on ``d_ij / alpha``; ``selection`` the tuple ``(min_branch_size,
-    leaf_selection, allow_single_branch, epsilon, persistence,
-    max_branch_size)``, as :func:`~flasc_cluster._hdbscan.flat.selection_options`
-    gives it. Each cluster gets
+    bound on ``d_ij / alpha``; ``tree`` the fit's kd-tree, ``rows`` (intp,
+    aligned with ``points``) each cluster's rows of it in increasing order,
+    ``local`` intp (n,) each point's local id in its cluster; ``selection``
+    the tuple ``(min_branch_size, leaf_selection, allow_single_branch,
+    epsilon, persistence, max_branch_size)``, as
+    :func:`~flasc_cluster._hdbscan.flat.selection_options` gives it. Each
+    cluster gets
     :func:`~flasc_cluster._branches.sweep.full_graph_spanning_tree` on a
-    kd-tree of ``leaf_size`` over its points, then, if its graph is
-    connected, the linkage matrix and
+    kd-tree over its points (:func:`_cluster_tree`; any tree gives the same
+    result), then, if its graph is connected, the linkage matrix and
     :func:`~flasc_cluster._hdbscan.select.flat_selection`, written to
     ``out`` (:class:`BatchOutputs`).
     """
     for t in range(clusters.shape[0]):
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
-        data = np.empty((m, X.shape[1]))
-        for q in range(m):
-            for k in range(X.shape[1]):
-                data[q, k] = X[pts[q], k]
-        tree = build_kdtree_serial(data, leaf_size)
-        edges, rank, rows = full_sweep(tree, centrality, max_dists[b], alpha, p)
-        partner = earlier_partners_serial(tree, rank, max_dists[b], alpha, p, rows)
+        cluster_tree = _cluster_tree(
+            X, pts, tree, rows[start:start + m], local, leaf_size, nodes_per_point,
+        )
+        edges, rank, joiner_rows = full_sweep(cluster_tree, centrality, max_dists[b], alpha, p)
+        partner = earlier_partners_serial(
+            cluster_tree, rank, max_dists[b], alpha, p, joiner_rows,
+        )
         _store(b, start, m, centrality, edges, partner, selection, out)
 
 

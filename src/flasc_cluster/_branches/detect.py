@@ -91,6 +91,11 @@ _USE_FULL_SWEEP = True
 #: Leaf size of the per-cluster kd-tree of the ``full`` graph.
 _CLUSTER_LEAF_SIZE = 40
 
+#: The batched ``full`` pass cuts a cluster's kd-tree from the fit's when
+#: the subtree holding the cluster has at most this many nodes per point of
+#: the cluster, and builds one otherwise (tests vary it).
+_SUBSET_NODES_PER_POINT = 4
+
 
 def _cluster_kdtree(space, points):
     """Kd-tree over a cluster's points; its original ids are the local ids."""
@@ -335,10 +340,12 @@ def _work_chunks(sizes, n_threads):
 
 
 def _batch_branches(space, clusters, order, bounds, cluster_probabilities, global_mst,
-                    edge_order, edge_bounds, neighbors, method, alpha, selection):
+                    edge_order, edge_bounds, neighbors, method, alpha, selection, row_order):
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
     points), a list of clusters per thread (:mod:`.batch`); the same
-    results, as a list."""
+    results, as a list. ``row_order``: for ``full``, the rows of the
+    space's kd-tree grouped by cluster like ``order`` (increasing within
+    each cluster)."""
     segments = [order[bounds[c]:bounds[c + 1]] for c in clusters]
     sizes = np.array([s.shape[0] for s in segments], dtype=np.intp)
     points = np.concatenate(segments)
@@ -363,6 +370,9 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     if some.any():
         max_dists[some] = np.maximum.reduceat(mst[:, 2], mst_bounds[:-1][some])
     out = batch_outputs(points.shape[0], sizes.shape[0])
+    rows = None
+    if method != "core":
+        rows = np.concatenate([row_order[bounds[c]:bounds[c + 1]] for c in clusters])
 
     def run(group):
         # each thread finds its own clusters' centroids, overlapping the other
@@ -378,7 +388,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         else:
             full_clusters(
                 X, points, starts, group, centroids, max_dists, float(alpha), space.p,
-                _CLUSTER_LEAF_SIZE, flat_options, out,
+                space.tree, rows, local, _CLUSTER_LEAF_SIZE, float(_SUBSET_NODES_PER_POINT),
+                flat_options, out,
             )
     n_threads = numba.get_num_threads()
     chunks = _work_chunks(sizes, n_threads)
@@ -528,9 +539,12 @@ def detect_branches(
         small = (sizes >= 2) & np.array([r is None for r in results], dtype=bool)
         batched = np.flatnonzero(small)
         if batched.shape[0]:
+            row_order = None
+            if method != "core":
+                row_order = group_by_label(cluster_labels[space.tree.idx_array], n_clusters)
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,
-                edge_order, edge_bounds, neighbors, method, alpha, selection,
+                edge_order, edge_bounds, neighbors, method, alpha, selection, row_order,
             )):
                 results[c] = result
     rest = np.array([r is None for r in results], dtype=bool)

@@ -471,6 +471,79 @@ def build_kdtree_serial(data, leaf_size):
     return tree
 
 
+@njit(cache=NUMBA_CACHE, nogil=True)
+def subset_root(node_start, node_end, n_levels, rows):
+    """``(node, n_levels)`` of the smallest node of a tree (``n_levels``
+    levels) whose row range holds every row of ``rows`` (intp, increasing,
+    non-empty), and the number of levels of its subtree."""
+    last = rows.shape[0] - 1
+    node = 0
+    depth = 0
+    while depth < n_levels - 1:
+        left = 2 * node + 1
+        if rows[last] < node_end[left]:
+            node = left
+        elif rows[0] >= node_start[left + 1]:
+            node = left + 1
+        else:
+            break
+        depth += 1
+    return node, n_levels - depth
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def subset_kdtree(tree_data, node_end, node, sub_levels, rows, ids):
+    """The kd-tree of a tree's reordered rows ``rows`` without a new build.
+
+    ``rows`` (intp (m,), increasing, non-empty) lie below ``node``, whose
+    subtree has ``sub_levels`` levels (:func:`subset_root`); ``tree_data``
+    and ``node_end`` are the tree's. The result keeps that subtree's shape
+    and splits, as a complete tree of its own: each node holds the given
+    rows below the matching node of the tree (possibly none), with their
+    tight bounding box (inf/-inf when empty). Its data are those rows, in
+    order, and ``ids`` (intp (m,)) becomes its ``idx_array``. O(m d +
+    2^sub_levels d) instead of a build's O(m d log m).
+    """
+    m = rows.shape[0]
+    dim = tree_data.shape[1]
+    n_nodes = (1 << sub_levels) - 1
+    node_start = np.empty(n_nodes, dtype=np.intp)
+    sub_end = np.empty(n_nodes, dtype=np.intp)
+    node_lo = np.empty((n_nodes, dim), dtype=np.float64)
+    node_hi = np.empty((n_nodes, dim), dtype=np.float64)
+    node_is_leaf = np.zeros(n_nodes, dtype=np.bool_)
+    data = np.empty((m, dim), dtype=np.float64)
+    first_leaf = (1 << (sub_levels - 1)) - 1
+    # the leaves below ``node`` are consecutive nodes of the tree, in row order
+    tree_leaf = (node + 1) * (1 << (sub_levels - 1)) - 1
+    t = 0
+    for leaf in range(first_leaf, n_nodes):
+        node_is_leaf[leaf] = True
+        node_start[leaf] = t
+        for k in range(dim):
+            node_lo[leaf, k] = np.inf
+            node_hi[leaf, k] = -np.inf
+        end = node_end[tree_leaf + leaf - first_leaf]
+        while t < m and rows[t] < end:
+            for k in range(dim):
+                v = tree_data[rows[t], k]
+                data[t, k] = v
+                if v < node_lo[leaf, k]:
+                    node_lo[leaf, k] = v
+                if v > node_hi[leaf, k]:
+                    node_hi[leaf, k] = v
+            t += 1
+        sub_end[leaf] = t
+    for u in range(first_leaf - 1, -1, -1):
+        left = 2 * u + 1
+        node_start[u] = node_start[left]
+        sub_end[u] = sub_end[left + 1]
+        for k in range(dim):
+            node_lo[u, k] = min(node_lo[left, k], node_lo[left + 1, k])
+            node_hi[u, k] = max(node_hi[left, k], node_hi[left + 1, k])
+    return KDTree(data, ids, node_start, sub_end, node_lo, node_hi, node_is_leaf)
+
+
 # ---------------------------------------------------------------------------
 # k nearest neighbours
 # ---------------------------------------------------------------------------
