@@ -89,13 +89,15 @@ def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, 
         assert any(c.flat is not None and c.flat.selected_ids.shape[0] > 2 for c in clusters)
 
 
-@pytest.mark.parametrize("nodes_per_point", [0, 1e9])
+@pytest.mark.parametrize("nodes_per_point, leaf_size", [(0, 40), (1e9, 40), (1e9, 10), (1e9, 200)])
 @pytest.mark.parametrize("name", ["walks", "lattice"])
-def test_batched_full_clusters_cut_or_built_trees_agree(monkeypatch, name, nodes_per_point):
-    """Each cluster's kd-tree is cut from the fit's (here always) or built
-    (never cut); the results must equal the per-cluster path either way."""
+def test_batched_full_clusters_cut_or_built_trees_agree(monkeypatch, name, nodes_per_point,
+                                                         leaf_size):
+    """Each cluster's kd-tree is cut from the fit's (here always, unless the
+    fit's leaves are larger than the cluster trees', ``leaf_size=200``) or
+    built (never cut); the results must equal the per-cluster path."""
     X = _data(name)
-    params = dict(min_cluster_size=20, branch_detection_method="full")
+    params = dict(min_cluster_size=20, branch_detection_method="full", leaf_size=leaf_size)
     monkeypatch.setattr(detect, "_SUBSET_NODES_PER_POINT", nodes_per_point)
     batched = FLASC(**params).fit(X)
     monkeypatch.setattr(detect, "_batchable", lambda *args: False)

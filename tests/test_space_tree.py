@@ -177,6 +177,24 @@ def test_kd_space_cut_tree_is_the_leaf_size_tree(n, leaf_size):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("leaf_size", [10, 40, 79, 80, 200])
+def test_kd_space_tree_for_another_leaf_size(leaf_size):
+    """The top levels of the fit's tree that form the tree of leaf size 40,
+    or None when the fit's tree has larger leaves."""
+    from flasc_cluster._hdbscan.space import KDSpace
+
+    X = np.random.default_rng(leaf_size).random((3000, 2))
+    space = KDSpace(X, 2.0, leaf_size)
+    top = space.tree_for_leaf_size(40)
+    if leaf_size // 2 > 40:
+        assert top is None
+        return
+    ref = build_kdtree(X, 40)
+    for name in ("node_start", "node_end", "node_lo", "node_hi", "node_is_leaf"):
+        np.testing.assert_array_equal(getattr(top, name), getattr(ref, name))
+    assert top.data is space.mst_tree.data
+
+
 @pytest.mark.parametrize("subset", ["region", "scattered", "one", "all"])
 @pytest.mark.parametrize("n, leaf_size", [(1, 40), (300, 5), (2000, 40)])
 def test_subset_kdtree_is_the_tree_restricted_to_the_rows(n, leaf_size, subset):

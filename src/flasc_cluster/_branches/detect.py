@@ -373,6 +373,13 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     rows = None
     if method != "core":
         rows = np.concatenate([row_order[bounds[c]:bounds[c + 1]] for c in clusters])
+        # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
+        # leaves, from a larger ``leaf_size``, is not cut: every cluster builds)
+        cut_from = space.tree_for_leaf_size(_CLUSTER_LEAF_SIZE)
+        nodes_per_point = float(_SUBSET_NODES_PER_POINT)
+        if cut_from is None:
+            cut_from = space.mst_tree
+            nodes_per_point = 0.0
 
     def run(group):
         # each thread finds its own clusters' centroids, overlapping the other
@@ -388,8 +395,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         else:
             full_clusters(
                 X, points, starts, group, centroids, max_dists, float(alpha), space.p,
-                space.tree, rows, local, _CLUSTER_LEAF_SIZE, float(_SUBSET_NODES_PER_POINT),
-                flat_options, out,
+                cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point, flat_options, out,
             )
     n_threads = numba.get_num_threads()
     chunks = _work_chunks(sizes, n_threads)
@@ -541,7 +547,7 @@ def detect_branches(
         if batched.shape[0]:
             row_order = None
             if method != "core":
-                row_order = group_by_label(cluster_labels[space.tree.idx_array], n_clusters)
+                row_order = group_by_label(cluster_labels[space.mst_tree.idx_array], n_clusters)
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,
                 edge_order, edge_bounds, neighbors, method, alpha, selection, row_order,

@@ -89,6 +89,14 @@ class KDSpace:
         self.mst_tree = build_kdtree(X, max(1, leaf_size // 2))
         self.tree = _top_levels(self.mst_tree, _n_levels(X.shape[0], leaf_size))
 
+    def tree_for_leaf_size(self, leaf_size):
+        """The top levels of ``mst_tree`` that form the tree of ``leaf_size``
+        (shared arrays), or None when ``mst_tree`` has larger leaves."""
+        n_levels = _n_levels(self.X.shape[0], int(leaf_size))
+        if (1 << n_levels) - 1 > self.mst_tree.node_start.shape[0]:
+            return None
+        return _top_levels(self.mst_tree, n_levels)
+
     def knn(self, k):
         from .space_tree import knn_query
 
