@@ -262,6 +262,35 @@ def test_knn_equals_brute_force(kind, p):
         np.testing.assert_array_equal(ind, ref_i)
 
 
+@pytest.mark.parametrize("kind", DATA_KINDS)
+@pytest.mark.parametrize("p", P_VALUES)
+def test_knn_of_new_points_equals_brute_force(kind, p):
+    """Queries that are not tree points (inside, on and far outside the
+    data, duplicates of tree points among them): the k nearest tree
+    points, ties by index, whichever leaf each search starts in."""
+    from flasc_cluster._hdbscan.space_tree import knn_query_points
+
+    X = make_data(kind)
+    rng = np.random.default_rng(1)
+    Q = np.vstack([
+        make_data(kind, seed=2)[:60],
+        X[:10],  # at distance 0 from a tree point
+        rng.random((10, X.shape[1])) * 50.0 - 25.0,  # far away
+    ])
+    Q_copy = Q.copy()
+    k = 7
+    D = dense_distances(np.vstack([Q, X]), p)[:Q.shape[0], Q.shape[0]:]
+    ar = np.arange(X.shape[0])
+    for leaf_size in (3, 20):
+        tree = build_kdtree(X, leaf_size)
+        dist, ind = knn_query_points(tree, Q, k, p)
+        for q in range(Q.shape[0]):
+            order = np.lexsort((ar, D[q]))[:k]
+            np.testing.assert_array_equal(ind[q], order)
+            np.testing.assert_array_equal(dist[q], D[q, order])
+    np.testing.assert_array_equal(Q, Q_copy)
+
+
 def test_knn_hand_example():
     X = np.array([[0.0], [1.0], [1.0], [3.0], [0.0]])
     dist, ind = knn_query(build_kdtree(X, 1), 2, 2.0)

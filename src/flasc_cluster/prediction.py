@@ -31,7 +31,7 @@ def _neighbours(model, result, Q, k):
     n_train = result.cluster.core_distances.shape[0]
     k = min(k, n_train)
     if space.kind == "kd_tree":
-        from ._hdbscan.query import knn_query_points
+        from ._hdbscan.space_tree import knn_query_points
 
         return knn_query_points(space.tree, Q, k, space.p)
     if space.kind == "ball_tree":

@@ -696,15 +696,46 @@ def _knn_one(
     ``heap_d`` float64 (k,), ``heap_i`` intp (k,) receive the true distances
     and original indices sorted by (distance, index). Excludes the point's
     own index only (duplicates at distance 0 are neighbours). The search
-    starts in the point's own leaf and walks up, visiting each sibling
+    starts in the point's own leaf (:func:`_knn_from`).
+    """
+    _knn_from(
+        data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+        data[row], idx_array[row], leaf_of_row(node_end, node_is_leaf, row), k, p,
+        heap_d, heap_i, stack_node, stack_lb, scratch,
+    )
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _leaf_near(node_lo, node_hi, node_is_leaf, x, p):
+    """A leaf whose box is near ``x``: from the root, the child whose box is
+    nearer (the left one on a tie). Any leaf gives :func:`_knn_from` the
+    same result; a near one prunes the most."""
+    node = 0
+    while not node_is_leaf[node]:
+        left = 2 * node + 1
+        if min_rdist_to_node(x, node_lo, node_hi, left, p) <= min_rdist_to_node(
+            x, node_lo, node_hi, left + 1, p
+        ):
+            node = left
+        else:
+            node = left + 1
+    return node
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _knn_from(
+    data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    x, self_idx, node, k, p, heap_d, heap_i, stack_node, stack_lb, scratch,
+):
+    """k nearest points of ``x`` other than original index ``self_idx`` (-1:
+    none excluded), written to ``heap_d``/``heap_i`` as in :func:`_knn_one`.
+
+    The search starts in leaf ``node`` and walks up, visiting each sibling
     subtree depth-first (nearer child first) unless its box is too far.
     Boxes and candidates are first compared in reduced distance against a
     safe bound (:func:`rdist_reject_bound`); survivors are decided on their
     true distance, so ties are resolved exactly by original index.
     """
-    x = data[row]
-    self_idx = idx_array[row]
-    node = leaf_of_row(node_end, node_is_leaf, row)
     size, r_max = _knn_scan_leaf(
         data, columns, idx_array, x, self_idx, node_start[node], node_end[node], k, p,
         heap_d, heap_i, 0, np.inf, scratch,
@@ -794,6 +825,50 @@ def knn_query(tree, k, p):
                 data, columns, idx_array, node_start, node_end, node_lo, node_hi,
                 node_is_leaf, row, k, p, distances[orig], indices[orig],
                 stack_node, stack_lb, scratch,
+            )
+    return distances, indices
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def knn_query_points(tree, queries, k, p):
+    """The k nearest tree points of every query row, sorted by (distance, index).
+
+    ``queries`` float64 (q, d), C-contiguous; ``1 <= k <= n``. Returns
+    ``(distances (q, k), indices (q, k))`` with original indices of the
+    tree's points. Each query starts in a leaf near it (:func:`_leaf_near`)
+    and searches as :func:`knn_query` does; queries run in the order of
+    their start leaves, so that neighbouring queries share cached nodes.
+    Each row is computed independently: the result does not depend on the
+    thread count.
+    """
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    nq = queries.shape[0]
+    distances = np.empty((nq, k), dtype=np.float64)
+    indices = np.empty((nq, k), dtype=np.intp)
+    leaves = np.empty(nq, dtype=np.intp)
+    for qi in prange(nq):
+        leaves[qi] = _leaf_near(node_lo, node_hi, node_is_leaf, queries[qi], p)
+    order = np.argsort(leaves)
+    stack_size = 2 * tree_n_levels_from_nodes(node_start.shape[0]) + 2
+    columns = np.ascontiguousarray(data.T)
+    leaf_rows = max_leaf_size(node_start, node_end, node_is_leaf)
+    n_chunks = (nq + QUERY_CHUNK - 1) // QUERY_CHUNK
+    for chunk in prange(n_chunks):
+        stack_node = np.empty(stack_size, dtype=np.intp)
+        stack_lb = np.empty(stack_size, dtype=np.float64)
+        scratch = np.empty(leaf_rows, dtype=np.float64)
+        for t in range(chunk * QUERY_CHUNK, min(nq, (chunk + 1) * QUERY_CHUNK)):
+            qi = order[t]
+            _knn_from(
+                data, columns, idx_array, node_start, node_end, node_lo, node_hi,
+                node_is_leaf, queries[qi], -1, leaves[qi], k, p, distances[qi],
+                indices[qi], stack_node, stack_lb, scratch,
             )
     return distances, indices
 
