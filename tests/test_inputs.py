@@ -86,6 +86,11 @@ def test_pickle_and_clone(reference_fit, stars):
     probe = stars[::7] + 0.01
     for a, b in zip(approximate_predict(again, probe), approximate_predict(reference_fit, probe)):
         np.testing.assert_array_equal(a, b)
+    # re-selection reuses the pickled space (its kd-tree serves the branch pass)
+    again.reselect(cluster_selection_method="leaf")
+    fresh = FLASC(min_cluster_size=15, cluster_selection_method="leaf").fit(stars)
+    assert not np.array_equal(fresh.cluster_labels_, reference_fit.cluster_labels_)
+    _same(again, fresh)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
