@@ -686,25 +686,6 @@ def leaf_of_row(node_end, node_is_leaf, row):
     return node
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
-def _knn_one(
-    data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
-    row, k, p, heap_d, heap_i, stack_node, stack_lb, scratch,
-):
-    """k nearest other points of reordered row ``row``.
-
-    ``heap_d`` float64 (k,), ``heap_i`` intp (k,) receive the true distances
-    and original indices sorted by (distance, index). Excludes the point's
-    own index only (duplicates at distance 0 are neighbours). The search
-    starts in the point's own leaf (:func:`_knn_from`).
-    """
-    _knn_from(
-        data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
-        data[row], idx_array[row], leaf_of_row(node_end, node_is_leaf, row), k, p,
-        heap_d, heap_i, stack_node, stack_lb, scratch,
-    )
-
-
 @njit(cache=NUMBA_CACHE, inline="always")
 def _leaf_near(node_lo, node_hi, node_is_leaf, x, p):
     """A leaf whose box is near ``x``: from the root, the child whose box is
@@ -728,7 +709,9 @@ def _knn_from(
     x, self_idx, node, k, p, heap_d, heap_i, stack_node, stack_lb, scratch,
 ):
     """k nearest points of ``x`` other than original index ``self_idx`` (-1:
-    none excluded), written to ``heap_d``/``heap_i`` as in :func:`_knn_one`.
+    none excluded): ``heap_d`` float64 (k,), ``heap_i`` intp (k,) receive
+    the true distances and original indices sorted by (distance, index)
+    (duplicates at distance 0 are neighbours).
 
     The search starts in leaf ``node`` and walks up, visiting each sibling
     subtree depth-first (nearer child first) unless its box is too far.
@@ -787,6 +770,47 @@ def _knn_from(
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def _knn_rows(tree, points, exclude, out_rows, tree_rows, k, p):
+    """:func:`_knn_from` for every row ``i`` of ``points`` (float64 (m, d)),
+    excluding original index ``exclude[i]``, its result in row
+    ``out_rows[i]`` of the outputs (float64 and intp (m, k)). With
+    ``tree_rows`` the points are the tree's own rows and start in their own
+    leaves; otherwise each starts in a leaf near it (:func:`_leaf_near`) and
+    the rows run in the order of those leaves, so that neighbouring
+    searches share cached nodes. Parallel over rows, each computed
+    independently: the result does not depend on the thread count.
+    """
+    data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf = tree
+    m = points.shape[0]
+    distances = np.empty((m, k), dtype=np.float64)
+    indices = np.empty((m, k), dtype=np.intp)
+    leaves = np.empty(m, dtype=np.intp)
+    for i in prange(m):
+        if tree_rows:
+            leaves[i] = leaf_of_row(node_end, node_is_leaf, i)
+        else:
+            leaves[i] = _leaf_near(node_lo, node_hi, node_is_leaf, points[i], p)
+    # tree rows are in leaf order already
+    order = np.arange(m) if tree_rows else np.argsort(leaves)
+    stack_size = 2 * tree_n_levels_from_nodes(node_start.shape[0]) + 2
+    columns = np.ascontiguousarray(data.T)
+    leaf_rows = max_leaf_size(node_start, node_end, node_is_leaf)
+    n_chunks = (m + QUERY_CHUNK - 1) // QUERY_CHUNK
+    for chunk in prange(n_chunks):
+        stack_node = np.empty(stack_size, dtype=np.intp)
+        stack_lb = np.empty(stack_size, dtype=np.float64)
+        scratch = np.empty(leaf_rows, dtype=np.float64)
+        for t in range(chunk * QUERY_CHUNK, min(m, (chunk + 1) * QUERY_CHUNK)):
+            i = order[t]
+            out = out_rows[i]
+            _knn_from(
+                data, columns, idx_array, node_start, node_end, node_lo, node_hi,
+                node_is_leaf, points[i], exclude[i], leaves[i], k, p, distances[out],
+                indices[out], stack_node, stack_lb, scratch,
+            )
+    return distances, indices
+
+
 def knn_query(tree, k, p):
     """k nearest OTHER points of every tree point.
 
@@ -796,81 +820,25 @@ def knn_query(tree, k, p):
     indices, in ORIGINAL row order, each row ascending by (distance, index).
     A point's own index is excluded; other points at distance 0 are kept.
     HDBSCAN*'s core distance (point itself not counted) is
-    ``distances[:, k - 1]``. Parallel over points; each row is computed
-    independently, so the result does not depend on the thread count.
+    ``distances[:, k - 1]``. The search starts in the point's own leaf and
+    walks up (:func:`_knn_from`); the result does not depend on the thread
+    count.
     """
-    data = tree.data
-    idx_array = tree.idx_array
-    node_start = tree.node_start
-    node_end = tree.node_end
-    node_lo = tree.node_lo
-    node_hi = tree.node_hi
-    node_is_leaf = tree.node_is_leaf
-    n = data.shape[0]
-    distances = np.empty((n, k), dtype=np.float64)
-    indices = np.empty((n, k), dtype=np.intp)
-    stack_size = 2 * tree_n_levels_from_nodes(tree.node_start.shape[0]) + 2
-    columns = np.ascontiguousarray(data.T)
-    leaf_rows = max_leaf_size(node_start, node_end, node_is_leaf)
-    n_chunks = (n + QUERY_CHUNK - 1) // QUERY_CHUNK
-    for chunk in prange(n_chunks):
-        stack_node = np.empty(stack_size, dtype=np.intp)
-        stack_lb = np.empty(stack_size, dtype=np.float64)
-        scratch = np.empty(leaf_rows, dtype=np.float64)
-        first = chunk * QUERY_CHUNK
-        last = min(n, first + QUERY_CHUNK)
-        for row in range(first, last):
-            orig = idx_array[row]
-            _knn_one(
-                data, columns, idx_array, node_start, node_end, node_lo, node_hi,
-                node_is_leaf, row, k, p, distances[orig], indices[orig],
-                stack_node, stack_lb, scratch,
-            )
-    return distances, indices
+    return _knn_rows(tree, tree.data, tree.idx_array, tree.idx_array, True, k, float(p))
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def knn_query_points(tree, queries, k, p):
     """The k nearest tree points of every query row, sorted by (distance, index).
 
     ``queries`` float64 (q, d), C-contiguous; ``1 <= k <= n``. Returns
     ``(distances (q, k), indices (q, k))`` with original indices of the
-    tree's points. Each query starts in a leaf near it (:func:`_leaf_near`)
-    and searches as :func:`knn_query` does; queries run in the order of
-    their start leaves, so that neighbouring queries share cached nodes.
-    Each row is computed independently: the result does not depend on the
-    thread count.
+    tree's points. Each query starts in a leaf near it and searches as
+    :func:`knn_query` does (:func:`_knn_rows`).
     """
-    data = tree.data
-    idx_array = tree.idx_array
-    node_start = tree.node_start
-    node_end = tree.node_end
-    node_lo = tree.node_lo
-    node_hi = tree.node_hi
-    node_is_leaf = tree.node_is_leaf
-    nq = queries.shape[0]
-    distances = np.empty((nq, k), dtype=np.float64)
-    indices = np.empty((nq, k), dtype=np.intp)
-    leaves = np.empty(nq, dtype=np.intp)
-    for qi in prange(nq):
-        leaves[qi] = _leaf_near(node_lo, node_hi, node_is_leaf, queries[qi], p)
-    order = np.argsort(leaves)
-    stack_size = 2 * tree_n_levels_from_nodes(node_start.shape[0]) + 2
-    columns = np.ascontiguousarray(data.T)
-    leaf_rows = max_leaf_size(node_start, node_end, node_is_leaf)
-    n_chunks = (nq + QUERY_CHUNK - 1) // QUERY_CHUNK
-    for chunk in prange(n_chunks):
-        stack_node = np.empty(stack_size, dtype=np.intp)
-        stack_lb = np.empty(stack_size, dtype=np.float64)
-        scratch = np.empty(leaf_rows, dtype=np.float64)
-        for t in range(chunk * QUERY_CHUNK, min(nq, (chunk + 1) * QUERY_CHUNK)):
-            qi = order[t]
-            _knn_from(
-                data, columns, idx_array, node_start, node_end, node_lo, node_hi,
-                node_is_leaf, queries[qi], -1, leaves[qi], k, p, distances[qi],
-                indices[qi], stack_node, stack_lb, scratch,
-            )
-    return distances, indices
+    q = queries.shape[0]
+    return _knn_rows(
+        tree, queries, np.full(q, -1, dtype=np.intp), np.arange(q), False, k, float(p)
+    )
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
