@@ -98,3 +98,66 @@ def test_precomputed_prediction():
     model = FLASC(min_cluster_size=15, metric="precomputed").fit(D)
     pred = approximate_predict(model, D[:50])
     np.testing.assert_array_equal(pred.cluster_labels, model.cluster_labels_[:50])
+
+
+def _old_rule(model, Q):
+    """hdbscan's rule read in one step: the nearest of the 2·min_samples
+    nearest training rows in mutual reachability."""
+    from flasc_cluster._hdbscan.predict import nearest_by_reachability
+    from flasc_cluster.prediction import _neighbours
+
+    result = model._result
+    dist, idx = _neighbours(model, result, Q, 2 * model._min_samples)
+    nearest, reach, _ = nearest_by_reachability(
+        dist, idx.astype(np.intp), result.cluster.core_distances, model._min_samples,
+        float(model.alpha),
+    )
+    return nearest, reach
+
+
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("stars", dict(min_cluster_size=15, min_samples=5)),
+        ("grid", dict(min_cluster_size=10, min_samples=4)),  # many tied distances
+        ("stars", dict(min_cluster_size=15, min_samples=5, alpha=0.7)),
+        ("stars", dict(min_cluster_size=15, min_samples=5, alpha=1.5, metric="manhattan")),
+        ("stars", dict(min_cluster_size=15, min_samples=5, algorithm="boruvka_balltree")),
+        ("precomputed", dict(min_cluster_size=15, min_samples=5, metric="precomputed")),
+        ("tiny", dict(min_cluster_size=2, min_samples=6)),  # fewer rows than 2·min_samples
+    ],
+)
+def test_two_step_neighbour_reading_equals_the_one_step_rule(kind, params, monkeypatch):
+    from sklearn.metrics import pairwise_distances
+
+    from flasc_cluster.prediction import _Neighbourhoods
+
+    rng = np.random.default_rng(3)
+    if kind == "grid":
+        X = np.array([[i, j] for i in range(30) for j in range(12)], dtype=float)
+        X[:, 0] += 8.0 * (X[:, 0] >= 15)
+        Q = np.vstack([X[rng.choice(X.shape[0], 150)] + rng.integers(-1, 2, (150, 2)),
+                       rng.integers(-3, 50, (150, 2))]).astype(float)
+    elif kind == "tiny":
+        X = rng.normal(size=(9, 2))
+        Q = rng.normal(size=(40, 2)) * 2
+    else:
+        X, _ = make_branching_stars(1500, 2, random_state=7)
+        Q = np.vstack([X[:300] + rng.normal(scale=0.05, size=(300, 2)),
+                       rng.uniform(X.min(0) - 1, X.max(0) + 1, size=(300, 2))])
+    fit_X, fit_Q = X, Q
+    if kind == "precomputed":
+        fit_X, fit_Q = pairwise_distances(X), pairwise_distances(Q, X)
+    model = FLASC(**params).fit(fit_X)
+    hoods = _Neighbourhoods(model, model._result, np.ascontiguousarray(fit_Q))
+    nearest, reach = _old_rule(model, np.ascontiguousarray(fit_Q))
+    np.testing.assert_array_equal(hoods.nearest, nearest)
+    np.testing.assert_array_equal(hoods.reach, reach)
+    if kind == "stars" and "algorithm" not in params:
+        # both steps ran: some queries were settled by the head, some not
+        assert 0 < hoods.complete.sum() < Q.shape[0]
+    two_step = approximate_predict(model, fit_Q)
+    monkeypatch.setattr(_Neighbourhoods, "head_first", False)
+    one_step = approximate_predict(model, fit_Q)
+    for a, b in zip(two_step, one_step):
+        np.testing.assert_array_equal(a, b)

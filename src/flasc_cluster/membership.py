@@ -464,8 +464,7 @@ def membership_vector(model, points, *, top_k=None):
     >>> bool(((vectors >= 0) & (vectors <= 1)).all())
     True
     """
-    from ._hdbscan.predict import nearest_by_reachability
-    from .prediction import _neighbours
+    from .prediction import _Neighbourhoods
 
     _check_top_k(top_k)
     check_is_fitted(model, "labels_")
@@ -482,16 +481,13 @@ def membership_vector(model, points, *, top_k=None):
     if soft is None:
         blocks = [(0, good.shape[0], np.ones((good.shape[0], k)))]
         return _assemble(Q.shape[0], k, good, blocks, top_k)
-    core = result.cluster.core_distances
     width = max(k, soft.exemplars.shape[0], 2 * model._min_samples)
 
     def blocks():
         for start, stop in _chunks(good.shape[0], width):
             Qb = np.ascontiguousarray(Q[good[start:stop]])
-            dist, idx = _neighbours(model, result, Qb, 2 * model._min_samples)
-            nearest, reach, _ = nearest_by_reachability(
-                dist, idx.astype(np.intp), core, model._min_samples, float(model.alpha)
-            )
+            hoods = _Neighbourhoods(model, result, Qb)
+            nearest, reach = hoods.nearest, hoods.reach
             with np.errstate(divide="ignore"):
                 lam = np.where(reach > 0.0, 1.0 / reach, np.finfo(np.float64).max)
             yield start, stop, _new_point_vectors(result.space, soft, Qb, nearest, lam)

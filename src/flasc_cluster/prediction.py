@@ -9,6 +9,7 @@ from ._hdbscan.predict import (
     assign_clusters,
     nearest_by_reachability,
     nearest_by_reachability_core,
+    nearest_by_reachability_first,
     tree_lookup,
 )
 
@@ -41,6 +42,58 @@ def _neighbours(model, result, Q, k):
     # precomputed: Q holds distances to the training rows
     idx = np.argsort(Q, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(Q, idx, 1), idx
+
+
+class _Neighbourhoods:
+    """The training rows hdbscan's prediction rule reads for each query:
+    its ``2 * min_samples`` nearest (``dist``, ``idx`` of shape (q, K),
+    sorted by distance, then index). Rows are read in two steps: the
+    ``min_samples`` nearest for every query, which settle the nearest row
+    in mutual reachability for most of them, and the whole list only where
+    needed (:meth:`read_all`); unread entries hold ``inf`` / -1.
+    """
+
+    head_first = True  # False: read every whole list at once (the tests' reference)
+
+    def __init__(self, model, result, Q):
+        core = result.cluster.core_distances
+        ms = model._min_samples
+        alpha = float(model.alpha)
+        n_train = core.shape[0]
+        self._model, self._result, self._Q = model, result, Q
+        q = Q.shape[0]
+        K = min(2 * ms, n_train)
+        # the kd-tree and the stable sort of distances order ties by index,
+        # so a shorter list is the head of a longer one; sklearn's ball tree
+        # promises no such order at the cut, so it reads the whole list
+        K1 = K if result.space.kind == "ball_tree" or not self.head_first else min(ms, n_train)
+        self.dist = np.full((q, K), np.inf)
+        self.idx = np.full((q, K), -1, dtype=np.intp)
+        self.complete = np.full(q, K1 == K)
+        d1, i1 = _neighbours(model, result, Q, K1)
+        self.dist[:, :K1] = d1
+        self.idx[:, :K1] = i1
+        self.nearest, self.reach, settled = nearest_by_reachability_first(
+            self.dist[:, :K1], self.idx[:, :K1], core, ms, alpha, K1 == K
+        )
+        rest = np.flatnonzero(~settled)
+        if rest.shape[0]:
+            self.read_all(rest)
+            self.nearest[rest], self.reach[rest], _ = nearest_by_reachability(
+                self.dist[rest], self.idx[rest], core, ms, alpha
+            )
+
+    def read_all(self, rows):
+        """Read the whole lists of query ``rows`` (intp)."""
+        rows = rows[~self.complete[rows]]
+        if rows.shape[0]:
+            d, i = _neighbours(
+                self._model, self._result, np.ascontiguousarray(self._Q[rows]),
+                self.dist.shape[1],
+            )
+            self.dist[rows] = d
+            self.idx[rows] = i
+            self.complete[rows] = True
 
 
 def approximate_predict(model, points):
@@ -120,10 +173,8 @@ def approximate_predict(model, points):
     Q_good = np.ascontiguousarray(Q[good])
     weight = getattr(model, "_sample_weight", None)
     if weight is None:
-        dist, idx = _neighbours(model, result, Q_good, 2 * min_samples)
-        nearest, reach, order = nearest_by_reachability(
-            dist, idx.astype(np.intp), core, min_samples, float(model.alpha)
-        )
+        hoods = _Neighbourhoods(model, result, Q_good)
+        nearest, reach = hoods.nearest, hoods.reach
     else:
         # a new point weighs 1: its core distance is where its training
         # neighbours' weight reaches min_samples
@@ -133,7 +184,7 @@ def approximate_predict(model, points):
             lambda k: _neighbours(model, result, Q_good, k), weight, min_samples,
             2 * min_samples, core.shape[0],
         )
-        nearest, reach, order = nearest_by_reachability_core(
+        nearest, reach, _ = nearest_by_reachability_core(
             dist, idx, core, query, float(model.alpha)
         )
     with np.errstate(divide="ignore"):
@@ -167,13 +218,25 @@ def approximate_predict(model, points):
     split = np.array(
         [np.unique(fit_labels[c.points]).shape[0] > 1 for c in result.branches.clusters], dtype=bool
     )
+    if weight is None:
+        dist, idx = hoods.dist, hoods.idx
     # a point identical to a training point takes that point's cluster
     exact = dist[:, 0] == 0.0
     twin = idx[exact, 0]
     c_lab[exact] = train_cluster[twin]
     c_prob[exact] = result.cluster_probabilities[twin]
     clustered = np.flatnonzero(c_lab >= 0)
-    same = train_cluster[idx[clustered]] == c_lab[clustered, None]
+
+    def same_cluster():
+        rows = idx[clustered]
+        return (rows >= 0) & (train_cluster[rows] == c_lab[clustered, None])
+
+    same = same_cluster()
+    if weight is None:
+        unmatched = clustered[~same.any(axis=1)]
+        if unmatched.shape[0] and not hoods.complete[unmatched].all():
+            hoods.read_all(unmatched)
+            same = same_cluster()
     j = np.full(good.shape[0], -1, dtype=np.intp)
     j[clustered] = idx[clustered, np.argmax(same, axis=1)]
     for t in clustered[~same.any(axis=1)]:

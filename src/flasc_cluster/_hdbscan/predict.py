@@ -108,6 +108,39 @@ def nearest_by_reachability(dist, idx, core, min_samples, alpha):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def nearest_by_reachability_first(dist, idx, core, min_samples, alpha, complete):
+    """:func:`nearest_by_reachability` from the first ``K`` of the lists.
+
+    ``dist``/``idx`` (q, K) sorted by (distance, index) hold a query's
+    ``K = min(min_samples, n_train)`` nearest training rows, the head of
+    the longer list the full rule reads. Every unread row is at least
+    ``dist[i, K - 1]`` away, so its reachability is at least ``lb =
+    max(query core, dist[i, K - 1] / alpha)`` and it comes after the read
+    ones in the list order. Where the best read reachability is ``<= lb``
+    the full rule picks the same row (``settled``); so it does everywhere
+    when ``complete`` (the lists already hold every row the rule reads).
+    Returns ``(nearest, reachability, settled)``.
+    """
+    q, K = dist.shape
+    nearest = np.empty(q, dtype=np.intp)
+    reach = np.empty(q)
+    settled = np.empty(q, dtype=np.bool_)
+    for i in range(q):
+        core_q = dist[i, min(min_samples, K) - 1]
+        best = np.inf
+        best_t = 0
+        for t in range(K):
+            m = max(core_q, core[idx[i, t]], dist[i, t] / alpha)
+            if m < best:  # the first minimum, as the stable sort's
+                best = m
+                best_t = t
+        nearest[i] = idx[i, best_t]
+        reach[i] = best
+        settled[i] = complete or not best > max(core_q, dist[i, K - 1] / alpha)
+    return nearest, reach, settled
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def nearest_by_reachability_core(dist, idx, core, query_core, alpha):
     """:func:`nearest_by_reachability` with given query core distances
     (float64 (q,), e.g. weighted ones)."""
