@@ -120,6 +120,56 @@ def test_box_bound_and_thresholds(p):
         assert dist_to_rdist(d, p) == pytest.approx(rdist(x, ys[5], p))
 
 
+def _reference_box_rdist(gaps, p):
+    """Per-dimension gaps combined in dimension order, as ``rdist`` does."""
+    r = 0.0
+    for t in gaps:
+        if p == 2.0:
+            r += t * t
+        elif p == 1.0:
+            r += t
+        elif p == np.inf:
+            r = max(r, t)
+        else:
+            r += t**p
+    return r
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+@pytest.mark.parametrize("d", [1, 3, 16])
+def test_box_bounds_equal_the_gap_by_gap_reference(p, d):
+    """The branch-free box bounds equal the plain "lo - x if positive, else
+    x - hi if positive, else 0" rule bit for bit, at box faces and corners
+    and for touching and degenerate boxes too."""
+    from flasc_cluster._hdbscan.space_tree import min_rdist_between_nodes, min_rdist_to_node
+
+    rng = np.random.default_rng(d)
+    n_boxes = 60
+    corners = rng.normal(size=(2, n_boxes, d)).round(1)  # ties between coordinates
+    corners[:, :5] = corners[0, :5]  # degenerate boxes (points)
+    node_lo, node_hi = corners.min(axis=0), corners.max(axis=0)
+    node_lo[5], node_hi[5] = node_hi[6], node_hi[6] + 1.0  # touches box 6
+    for _ in range(40):
+        x = rng.normal(size=d).round(1) * 2
+        a = int(rng.integers(n_boxes))
+        x[: d // 2] = node_lo[a, : d // 2]  # on a face
+        for b in range(n_boxes):
+            lo, hi = node_lo[b], node_hi[b]
+            gaps = [
+                lo[k] - x[k] if lo[k] - x[k] > 0 else (x[k] - hi[k] if x[k] - hi[k] > 0 else 0.0)
+                for k in range(d)
+            ]
+            expected = _reference_box_rdist(gaps, p)
+            assert min_rdist_to_box(x, lo, hi, p) == expected
+            assert min_rdist_to_node(x, node_lo, node_hi, b, p) == expected
+            pair = [
+                node_lo[b, k] - node_hi[a, k] if node_lo[b, k] - node_hi[a, k] > 0
+                else (node_lo[a, k] - node_hi[b, k] if node_lo[a, k] - node_hi[b, k] > 0 else 0.0)
+                for k in range(d)
+            ]
+            assert min_rdist_between_nodes(node_lo, node_hi, a, b, p) == _reference_box_rdist(pair, p)
+
+
 # ---------------------------------------------------------------- tree
 @pytest.mark.parametrize("n, leaf_size", [(1, 5), (2, 1), (7, 2), (100, 5), (257, 16)])
 def test_build_kdtree_invariants(n, leaf_size):
