@@ -60,6 +60,9 @@ from .space_tree import (
     unscaled_dist_bound,
 )
 
+#: leaves per parallel work item of :func:`_group_search`
+GROUP_CHUNK = 8
+
 
 @njit(cache=NUMBA_CACHE)
 def edge_less(w1, a1, b1, w2, a2, b2):
@@ -422,6 +425,142 @@ def _phase2_search(
                 point_lb[row] = bound
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _group_candidates(tree, node_comp, node_min_core, g, c, bound, r_max,
+                      p, stack, cand, cand_lb):
+    """Leaves that may hold the other end of an edge of weight ``<= bound``
+    from a point of component ``c`` in node ``g``: every leaf not wholly in
+    ``c``, with minimum core distance ``<= bound`` and box within reduced
+    distance ``r_max`` of ``g``'s box. Writes them to ``cand[:m]`` sorted by
+    that box-to-box bound (``cand_lb[:m]``, unsorted scratch) and returns
+    ``(m, order)``."""
+    n_nodes = tree.node_start.shape[0]
+    first_leaf = n_nodes // 2
+    stack[0] = 0
+    top = 1
+    m = 0
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if node_comp[node] == c or node_min_core[node] > bound:
+            continue
+        r = min_rdist_between_nodes(tree.node_lo, tree.node_hi, g, node, p)
+        if r > r_max:
+            continue
+        if node >= first_leaf:
+            cand[m] = node
+            cand_lb[m] = r
+            m += 1
+            continue
+        stack[top] = 2 * node + 2
+        stack[top + 1] = 2 * node + 1
+        top += 2
+    return m, np.argsort(cand_lb[:m], kind="mergesort")
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def _group_search(
+    tree, comp, core, node_comp, node_min_core, alpha, p, groups, n_groups,
+    take, bound_w, point_lb, cand_w, cand_j, cand_exact,
+):
+    """Exact searches below the component bounds, one leaf at a time.
+
+    For every leaf ``groups[:n_groups]`` and every component ``c`` among
+    its rows with ``take[row]``, one traversal of the tree with the leaf's
+    box lists the candidate leaves for all of them
+    (:func:`_group_candidates`, bound ``bound_w[c]``); each of those rows
+    then checks its own distance to each candidate box, nearest first, and
+    scans the leaves that pass. The point-by-point search walked the tree
+    once per point, with a box bound per visited node; here the walk is
+    shared and a point only bounds the candidate leaves. A row starts from
+    its current candidate (``cand_j >= 0``: the minimum edge into its own
+    leaf, phase 1), as :func:`_search_point` does; the own leaf is a
+    candidate too, and rescanning it changes nothing. Results and
+    ``point_lb`` updates are those of :func:`_phase2_search`. Parallel over
+    chunks of leaves; each iteration writes only its own leaf's rows.
+    """
+    n_nodes = tree.node_start.shape[0]
+    first_leaf = n_nodes // 2
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
+    n_chunks = (n_groups + GROUP_CHUNK - 1) // GROUP_CHUNK
+    for chunk in prange(n_chunks):
+        stack = np.empty(stack_size, dtype=np.intp)
+        cand = np.empty(n_nodes - first_leaf, dtype=np.intp)
+        cand_lb = np.empty(n_nodes - first_leaf, dtype=np.float64)
+        for gi in range(
+            chunk * GROUP_CHUNK, min(n_groups, (chunk + 1) * GROUP_CHUNK)
+        ):
+            g = groups[gi]
+            start = node_start[g]
+            end = node_end[g]
+            for first in range(start, end):
+                if not take[first]:
+                    continue
+                c = comp[first]
+                seen = False
+                for row in range(start, first):
+                    if take[row] and comp[row] == c:
+                        seen = True
+                        break
+                if seen:
+                    continue
+                bound = bound_w[c]
+                r_max0 = rdist_reject_bound(unscaled_dist_bound(bound, alpha), p)
+                m, order = _group_candidates(
+                    tree, node_comp, node_min_core, g, c, bound, r_max0, p,
+                    stack, cand, cand_lb,
+                )
+                for row in range(first, end):
+                    if not take[row] or comp[row] != c:
+                        continue
+                    x = data[row]
+                    ci = core[row]
+                    oi = idx_array[row]
+                    best_w = cand_w[row]
+                    best_j = cand_j[row]
+                    best_a = -1
+                    best_b = -1
+                    if best_j >= 0:
+                        oj = idx_array[best_j]
+                        best_a = min(oi, oj)
+                        best_b = max(oi, oj)
+                        thr = min(bound, best_w)
+                    else:
+                        best_w = np.inf
+                        thr = bound
+                    if not (ci > thr or point_lb[row] > thr):
+                        r_max = rdist_reject_bound(
+                            unscaled_dist_bound(thr, alpha), p
+                        )
+                        for t in range(m):
+                            leaf = cand[order[t]]
+                            if cand_lb[order[t]] > r_max:
+                                break
+                            if node_min_core[leaf] > thr:
+                                continue
+                            if min_rdist_to_node(
+                                x, tree.node_lo, tree.node_hi, leaf, p
+                            ) > r_max:
+                                continue
+                            best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
+                                data, idx_array, comp, core, x, c, ci, oi,
+                                node_start[leaf], node_end[leaf], alpha, p,
+                                bound, best_w, best_j, best_a, best_b, thr,
+                                r_max,
+                            )
+                    cand_w[row] = best_w
+                    cand_j[row] = best_j
+                    cand_exact[row] = best_j >= 0 and not best_w > bound
+                    if cand_exact[row]:
+                        point_lb[row] = best_w
+                    elif bound < np.inf and bound > point_lb[row]:
+                        point_lb[row] = bound
+
+
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _seed_from_knn(
     idx_array, core, core_distances, knn_dist, knn_ind, cand_w, cand_j,
@@ -594,6 +733,8 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
     comp_from = np.empty(n, dtype=np.intp)
     comp_to = np.empty(n, dtype=np.intp)
     rows = np.empty(n, dtype=np.intp)
+    in_rows = np.zeros(n, dtype=np.bool_)
+    groups = np.empty(n_nodes - first_leaf, dtype=np.intp)
     # exact best edges only get heavier as components grow (the candidate
     # set shrinks), so a point's last exact best weight bounds its next one
     point_lb = core.copy()
@@ -694,10 +835,20 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
                 if take:
                     rows[n_rows] = row
                     n_rows += 1
-            _phase2_search(
-                tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
-                rows, np.intp(n_rows), comp_w, point_lb, cand_w, cand_j, cand_exact,
+            # rows come in leaf order: one group per leaf that has any
+            n_groups = 0
+            for t in range(n_rows):
+                in_rows[rows[t]] = True
+                if n_groups == 0 or groups[n_groups - 1] != leaf_of[rows[t]]:
+                    groups[n_groups] = leaf_of[rows[t]]
+                    n_groups += 1
+            _group_search(
+                tree, comp, core, node_comp, node_min_core, alpha, p, groups,
+                np.intp(n_groups), in_rows, comp_w, point_lb, cand_w, cand_j,
+                cand_exact,
             )
+            for t in range(n_rows):
+                in_rows[rows[t]] = False
             if stage < 2:
                 _component_minima(
                     comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
