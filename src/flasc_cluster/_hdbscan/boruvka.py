@@ -21,13 +21,17 @@ One round:
 3. Per-component minimum of these edges: a deterministic upper bound
    ``bound[c]`` on the component's best edge. Components with no edge yet
    get one exact search from their root point.
-4. Phase 2 (parallel over points): every point without an exact best and
+4. Phase 2 (parallel over leaves): every point without an exact best and
    with ``core <= bound[c]`` searches the tree for its best edge of weight
    ``<= bound[c]``, pruning nodes of its own component, nodes whose minimum
-   core distance exceeds the threshold, and nodes whose box is too far. A
-   search that finds an edge of weight ``<= bound[c]`` has found the point's
-   exact best (any better edge is never pruned). Points in mixed leaves go
-   first; the bounds are then recomputed. Each single-component leaf gets a
+   core distance exceeds the threshold, and nodes whose box is too far. The
+   points of one leaf and component share one walk of the tree, bounded by
+   the leaf's box, which lists the candidate leaves; each point then checks
+   its own distance to those leaves' boxes, nearest first, and scans the
+   ones within reach (:func:`_group_search`). A search that finds an edge
+   of weight ``<= bound[c]`` has found the point's exact best (any better
+   edge is never pruned). Points in mixed leaves go first; the bounds are
+   then recomputed. Each single-component leaf gets a
    lower bound on its points' edges to other components (box-to-box
    distance to the nearest box holding other components); the leaf of each
    component with the smallest bound searches next, tightening the bounds,
