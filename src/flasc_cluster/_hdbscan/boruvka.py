@@ -54,7 +54,6 @@ from numba import njit, prange
 from .._config import NUMBA_CACHE
 from .._kernels.union_find import ds_find, ds_union_by_rank
 from .space_tree import (
-    QUERY_CHUNK,
     min_rdist_between_nodes,
     min_rdist_to_node,
     rdist_reject_bound,
@@ -386,80 +385,148 @@ def _phase1_candidates(
             )
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def _phase2_search(
-    tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p, rows,
-    n_rows, bound_w, point_lb, cand_w, cand_j, cand_exact,
-):
-    """Exact searches for ``rows[:n_rows]`` below their component bounds.
-
-    ``bound_w`` float64 (n,) indexed by component root (``np.inf``: no
-    bound). A point whose result has weight ``<= bound`` gets
-    ``cand_exact = True`` and ``point_lb`` (float64 (n,), lower bounds of
-    the points' best edges, see :func:`boruvka_mst`) raised to that weight;
-    a point without one has every edge to another component heavier than
-    its (finite) bound, so ``point_lb`` is raised to the bound. Parallel over
-    the listed points; each iteration writes only its own point's entries.
-    """
-    n_nodes = tree.node_start.shape[0]
-    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
-    n_chunks = (n_rows + QUERY_CHUNK - 1) // QUERY_CHUNK
-    for chunk in prange(n_chunks):
-        stack_node = np.empty(stack_size, dtype=np.intp)
-        stack_lb = np.empty(stack_size, dtype=np.float64)
-        for t in range(
-            chunk * QUERY_CHUNK, min(n_rows, (chunk + 1) * QUERY_CHUNK)
-        ):
-            row = rows[t]
-            bound = bound_w[comp[row]]
-            bw, bj = _search_point(
-                tree.data, tree.idx_array, tree.node_start, tree.node_end,
-                tree.node_lo, tree.node_hi, tree.node_is_leaf, node_comp,
-                node_min_core, comp, core, leaf_of[row], row, alpha, p, bound,
-                point_lb[row], cand_w[row], cand_j[row], stack_node, stack_lb,
-            )
-            cand_w[row] = bw
-            cand_j[row] = bj
-            cand_exact[row] = bj >= 0 and not bw > bound
-            if cand_exact[row]:
-                point_lb[row] = bw
-            elif bound < np.inf and bound > point_lb[row]:
-                # no edge to another component weighs <= bound; components
-                # only merge, so that holds in every later round too
-                point_lb[row] = bound
-
-
 @njit(cache=NUMBA_CACHE, inline="always")
 def _group_candidates(tree, node_comp, node_min_core, g, c, bound, r_max,
-                      p, stack, cand, cand_lb):
+                      p, stack, stack_lb, cand, cand_lb):
     """Leaves that may hold the other end of an edge of weight ``<= bound``
     from a point of component ``c`` in node ``g``: every leaf not wholly in
     ``c``, with minimum core distance ``<= bound`` and box within reduced
-    distance ``r_max`` of ``g``'s box. Writes them to ``cand[:m]`` sorted by
-    that box-to-box bound (``cand_lb[:m]``, unsorted scratch) and returns
-    ``(m, order)``."""
-    n_nodes = tree.node_start.shape[0]
-    first_leaf = n_nodes // 2
+    distance ``r_max`` of ``g``'s box. Writes them to ``cand[:m]``, with
+    that box-to-box bound in ``cand_lb[:m]``, in depth-first order with the
+    nearer child first, and returns ``m``."""
     stack[0] = 0
+    stack_lb[0] = min_rdist_between_nodes(tree.node_lo, tree.node_hi, g, 0, p)
     top = 1
     m = 0
     while top > 0:
         top -= 1
         node = stack[top]
-        if node_comp[node] == c or node_min_core[node] > bound:
+        r = stack_lb[top]
+        if r > r_max or node_comp[node] == c or node_min_core[node] > bound:
             continue
-        r = min_rdist_between_nodes(tree.node_lo, tree.node_hi, g, node, p)
-        if r > r_max:
-            continue
-        if node >= first_leaf:
+        if tree.node_is_leaf[node]:
             cand[m] = node
             cand_lb[m] = r
             m += 1
             continue
-        stack[top] = 2 * node + 2
-        stack[top + 1] = 2 * node + 1
+        left = 2 * node + 1
+        right = left + 1
+        r_left = min_rdist_between_nodes(tree.node_lo, tree.node_hi, g, left, p)
+        r_right = min_rdist_between_nodes(tree.node_lo, tree.node_hi, g, right, p)
+        # push the farther child first so that the nearer one is next
+        if r_left <= r_right:
+            stack[top] = right
+            stack_lb[top] = r_right
+            stack[top + 1] = left
+            stack_lb[top + 1] = r_left
+        else:
+            stack[top] = left
+            stack_lb[top] = r_left
+            stack[top + 1] = right
+            stack_lb[top + 1] = r_right
         top += 2
-    return m, np.argsort(cand_lb[:m], kind="mergesort")
+    return m
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _record(row, bw, bj, bound, point_lb, cand_w, cand_j, cand_exact):
+    """Store a search result: exact iff it found an edge of weight
+    ``<= bound``, and raise the point's lower bound accordingly."""
+    cand_w[row] = bw
+    cand_j[row] = bj
+    cand_exact[row] = bj >= 0 and not bw > bound
+    if cand_exact[row]:
+        point_lb[row] = bw
+    elif bound < np.inf and bound > point_lb[row]:
+        # no edge to another component weighs <= bound; components only
+        # merge, so that holds in every later round too
+        point_lb[row] = bound
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _search_group(
+    tree, comp, core, node_comp, node_min_core, alpha, p, g, take, bound_w,
+    point_lb, cand_w, cand_j, cand_exact, stack, stack_lb, cand, cand_lb,
+):
+    """The searches of :func:`_group_search` for the rows of leaf ``g``
+    (serial, so that the parallel loop stays small to compile)."""
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    start = node_start[g]
+    end = node_end[g]
+    for first in range(start, end):
+        if not take[first]:
+            continue
+        c = comp[first]
+        seen = False
+        for row in range(start, first):
+            if take[row] and comp[row] == c:
+                seen = True
+                break
+        if seen:
+            continue
+        bound = bound_w[c]
+        alone = True
+        for row in range(first + 1, end):
+            if take[row] and comp[row] == c:
+                alone = False
+                break
+        if alone:
+            bw, bj = _search_point(
+                data, idx_array, node_start, node_end, tree.node_lo,
+                tree.node_hi, tree.node_is_leaf, node_comp,
+                node_min_core, comp, core, g, first, alpha, p, bound,
+                point_lb[first], cand_w[first], cand_j[first], stack,
+                stack_lb,
+            )
+            _record(first, bw, bj, bound, point_lb, cand_w, cand_j,
+                    cand_exact)
+            continue
+        r_max0 = rdist_reject_bound(unscaled_dist_bound(bound, alpha), p)
+        m = _group_candidates(
+            tree, node_comp, node_min_core, g, c, bound, r_max0, p,
+            stack, stack_lb, cand, cand_lb,
+        )
+        for row in range(first, end):
+            if not take[row] or comp[row] != c:
+                continue
+            x = data[row]
+            ci = core[row]
+            oi = idx_array[row]
+            best_w = cand_w[row]
+            best_j = cand_j[row]
+            best_a = -1
+            best_b = -1
+            if best_j >= 0:
+                oj = idx_array[best_j]
+                best_a = min(oi, oj)
+                best_b = max(oi, oj)
+                thr = min(bound, best_w)
+            else:
+                best_w = np.inf
+                thr = bound
+            if not (ci > thr or point_lb[row] > thr):
+                r_max = rdist_reject_bound(
+                    unscaled_dist_bound(thr, alpha), p
+                )
+                for t in range(m):
+                    leaf = cand[t]
+                    if cand_lb[t] > r_max or node_min_core[leaf] > thr:
+                        continue
+                    if min_rdist_to_node(
+                        x, tree.node_lo, tree.node_hi, leaf, p
+                    ) > r_max:
+                        continue
+                    best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
+                        data, idx_array, comp, core, x, c, ci, oi,
+                        node_start[leaf], node_end[leaf], alpha, p,
+                        bound, best_w, best_j, best_a, best_b, thr,
+                        r_max,
+                    )
+            _record(row, best_w, best_j, bound, point_lb, cand_w,
+                    cand_j, cand_exact)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
@@ -470,99 +537,61 @@ def _group_search(
     """Exact searches below the component bounds, one leaf at a time.
 
     For every leaf ``groups[:n_groups]`` and every component ``c`` among
-    its rows with ``take[row]``, one traversal of the tree with the leaf's
-    box lists the candidate leaves for all of them
-    (:func:`_group_candidates`, bound ``bound_w[c]``); each of those rows
-    then checks its own distance to each candidate box, nearest first, and
-    scans the leaves that pass. The point-by-point search walked the tree
-    once per point, with a box bound per visited node; here the walk is
-    shared and a point only bounds the candidate leaves. A row starts from
-    its current candidate (``cand_j >= 0``: the minimum edge into its own
-    leaf, phase 1), as :func:`_search_point` does; the own leaf is a
-    candidate too, and rescanning it changes nothing. Results and
-    ``point_lb`` updates are those of :func:`_phase2_search`. Parallel over
-    chunks of leaves; each iteration writes only its own leaf's rows.
+    its rows with ``take[row]``, each such row gets its best edge of weight
+    ``<= bound_w[c]`` (``np.inf``: no bound) to another component. A row
+    alone in its leaf and component searches by itself
+    (:func:`_search_point`). Otherwise one traversal of the tree with the
+    leaf's box lists the candidate leaves for all of them
+    (:func:`_group_candidates`); each row then checks its own distance to
+    each candidate box and scans the leaves within reach. A point-by-point
+    search walks the tree once per point, with a box bound per visited
+    node; here the walk is shared and a point only bounds the candidate
+    leaves. A row starts from its current candidate (``cand_j >= 0``: the
+    minimum edge into its own leaf, phase 1); the own leaf is a candidate
+    too, and rescanning it changes nothing. A result of weight ``<= bound``
+    is the row's exact best (``cand_exact``, ``point_lb`` raised to it);
+    otherwise ``point_lb`` is raised to the bound. Parallel over chunks of
+    leaves; each iteration writes only its own leaf's rows.
     """
     n_nodes = tree.node_start.shape[0]
     first_leaf = n_nodes // 2
-    data = tree.data
-    idx_array = tree.idx_array
-    node_start = tree.node_start
-    node_end = tree.node_end
     stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
     n_chunks = (n_groups + GROUP_CHUNK - 1) // GROUP_CHUNK
     for chunk in prange(n_chunks):
         stack = np.empty(stack_size, dtype=np.intp)
+        stack_lb = np.empty(stack_size, dtype=np.float64)
         cand = np.empty(n_nodes - first_leaf, dtype=np.intp)
         cand_lb = np.empty(n_nodes - first_leaf, dtype=np.float64)
         for gi in range(
             chunk * GROUP_CHUNK, min(n_groups, (chunk + 1) * GROUP_CHUNK)
         ):
-            g = groups[gi]
-            start = node_start[g]
-            end = node_end[g]
-            for first in range(start, end):
-                if not take[first]:
-                    continue
-                c = comp[first]
-                seen = False
-                for row in range(start, first):
-                    if take[row] and comp[row] == c:
-                        seen = True
-                        break
-                if seen:
-                    continue
-                bound = bound_w[c]
-                r_max0 = rdist_reject_bound(unscaled_dist_bound(bound, alpha), p)
-                m, order = _group_candidates(
-                    tree, node_comp, node_min_core, g, c, bound, r_max0, p,
-                    stack, cand, cand_lb,
-                )
-                for row in range(first, end):
-                    if not take[row] or comp[row] != c:
-                        continue
-                    x = data[row]
-                    ci = core[row]
-                    oi = idx_array[row]
-                    best_w = cand_w[row]
-                    best_j = cand_j[row]
-                    best_a = -1
-                    best_b = -1
-                    if best_j >= 0:
-                        oj = idx_array[best_j]
-                        best_a = min(oi, oj)
-                        best_b = max(oi, oj)
-                        thr = min(bound, best_w)
-                    else:
-                        best_w = np.inf
-                        thr = bound
-                    if not (ci > thr or point_lb[row] > thr):
-                        r_max = rdist_reject_bound(
-                            unscaled_dist_bound(thr, alpha), p
-                        )
-                        for t in range(m):
-                            leaf = cand[order[t]]
-                            if cand_lb[order[t]] > r_max:
-                                break
-                            if node_min_core[leaf] > thr:
-                                continue
-                            if min_rdist_to_node(
-                                x, tree.node_lo, tree.node_hi, leaf, p
-                            ) > r_max:
-                                continue
-                            best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
-                                data, idx_array, comp, core, x, c, ci, oi,
-                                node_start[leaf], node_end[leaf], alpha, p,
-                                bound, best_w, best_j, best_a, best_b, thr,
-                                r_max,
-                            )
-                    cand_w[row] = best_w
-                    cand_j[row] = best_j
-                    cand_exact[row] = best_j >= 0 and not best_w > bound
-                    if cand_exact[row]:
-                        point_lb[row] = best_w
-                    elif bound < np.inf and bound > point_lb[row]:
-                        point_lb[row] = bound
+            _search_group(
+                tree, comp, core, node_comp, node_min_core, alpha, p,
+                groups[gi], take, bound_w, point_lb, cand_w, cand_j,
+                cand_exact, stack, stack_lb, cand, cand_lb,
+            )
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _search_rows(tree, comp, core, leaf_of, node_comp, node_min_core, alpha,
+                 p, rows, n_rows, bound_w, point_lb, cand_w, cand_j,
+                 cand_exact, in_rows, groups):
+    """:func:`_group_search` for the rows ``rows[:n_rows]`` (increasing,
+    so a leaf's rows are adjacent); ``in_rows`` bool (n,) all False and
+    ``groups`` intp scratch of one entry per leaf."""
+    n_groups = 0
+    for t in range(n_rows):
+        in_rows[rows[t]] = True
+        if n_groups == 0 or groups[n_groups - 1] != leaf_of[rows[t]]:
+            groups[n_groups] = leaf_of[rows[t]]
+            n_groups += 1
+    _group_search(
+        tree, comp, core, node_comp, node_min_core, alpha, p, groups,
+        np.intp(n_groups), in_rows, bound_w, point_lb, cand_w, cand_j,
+        cand_exact,
+    )
+    for t in range(n_rows):
+        in_rows[rows[t]] = False
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
@@ -776,9 +805,10 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
                 if not cand_exact[row]:
                     rows[n_rows] = row
                     n_rows += 1
-            _phase2_search(
+            _search_rows(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
                 rows, np.intp(n_rows), core, point_lb, cand_w, cand_j, cand_exact,
+                in_rows, groups,
             )
 
         # 2. phase 1: still-valid exact bests, else own-leaf candidates
@@ -797,9 +827,10 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
                 rows[n_rows] = row
                 n_rows += 1
         if n_rows > 0:
-            _phase2_search(
+            _search_rows(
                 tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
                 rows, np.intp(n_rows), no_bound, point_lb, cand_w, cand_j, cand_exact,
+                in_rows, groups,
             )
             for t in range(n_rows):
                 comp_w[rows[t]] = cand_w[rows[t]]
@@ -839,20 +870,11 @@ def boruvka_mst_knn(tree, core_distances, alpha, p, knn_dist, knn_ind):
                 if take:
                     rows[n_rows] = row
                     n_rows += 1
-            # rows come in leaf order: one group per leaf that has any
-            n_groups = 0
-            for t in range(n_rows):
-                in_rows[rows[t]] = True
-                if n_groups == 0 or groups[n_groups - 1] != leaf_of[rows[t]]:
-                    groups[n_groups] = leaf_of[rows[t]]
-                    n_groups += 1
-            _group_search(
-                tree, comp, core, node_comp, node_min_core, alpha, p, groups,
-                np.intp(n_groups), in_rows, comp_w, point_lb, cand_w, cand_j,
-                cand_exact,
+            _search_rows(
+                tree, comp, core, leaf_of, node_comp, node_min_core, alpha, p,
+                rows, np.intp(n_rows), comp_w, point_lb, cand_w, cand_j, cand_exact,
+                in_rows, groups,
             )
-            for t in range(n_rows):
-                in_rows[rows[t]] = False
             if stage < 2:
                 _component_minima(
                     comp, idx_array, cand_w, cand_j, comp_w, comp_from, comp_to
