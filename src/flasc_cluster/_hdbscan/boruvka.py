@@ -115,6 +115,17 @@ def _scan_leaf(
     return best_w, best_j, best_a, best_b, thr, r_max
 
 
+@njit(cache=NUMBA_CACHE)
+def _start_edge(idx_array, oi, best_w, best_j, bound_w):
+    """A search's starting state from its known edge ``(best_w, best_j)``
+    (``best_j = -1``: none) for a point of original index ``oi``: returns
+    ``(best_w, best_a, best_b, thr)`` with ``thr = min(bound_w, best_w)``."""
+    if best_j < 0:
+        return np.inf, -1, -1, bound_w
+    oj = idx_array[best_j]
+    return best_w, min(oi, oj), max(oi, oj), min(bound_w, best_w)
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _search_point(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
@@ -135,16 +146,7 @@ def _search_point(
     c = comp[row]
     ci = core[row]
     oi = idx_array[row]
-    best_a = -1
-    best_b = -1
-    if best_j >= 0:
-        oj = idx_array[best_j]
-        best_a = min(oi, oj)
-        best_b = max(oi, oj)
-        thr = min(bound_w, best_w)
-    else:
-        best_w = np.inf
-        thr = bound_w
+    best_w, best_a, best_b, thr = _start_edge(idx_array, oi, best_w, best_j, bound_w)
     if ci > thr or lb_w > thr:
         return best_w, best_j
     r_max = rdist_reject_bound(unscaled_dist_bound(thr, alpha), p)
@@ -495,18 +497,10 @@ def _search_group(
             x = data[row]
             ci = core[row]
             oi = idx_array[row]
-            best_w = cand_w[row]
             best_j = cand_j[row]
-            best_a = -1
-            best_b = -1
-            if best_j >= 0:
-                oj = idx_array[best_j]
-                best_a = min(oi, oj)
-                best_b = max(oi, oj)
-                thr = min(bound, best_w)
-            else:
-                best_w = np.inf
-                thr = bound
+            best_w, best_a, best_b, thr = _start_edge(
+                idx_array, oi, cand_w[row], best_j, bound
+            )
             if not (ci > thr or point_lb[row] > thr):
                 r_max = rdist_reject_bound(
                     unscaled_dist_bound(thr, alpha), p
