@@ -44,6 +44,15 @@ from .._config import NUMBA_CACHE
 #: traversal stack). Results do not depend on it.
 QUERY_CHUNK = 256
 
+#: Number of groups of query points per parallel task of the neighbour
+#: search. Results do not depend on it.
+LEAF_CHUNK = 4
+
+#: The neighbour search of the tree's own points groups them by halves of
+#: leaves (the leaves of the tree of half the leaf size), whose tighter boxes
+#: prune better than whole leaves'. Results do not depend on it.
+GROUP_SPLIT = 2
+
 
 class KDTree(NamedTuple):
     """Array-based kd-tree (see the module docstring for the layout)."""
@@ -705,7 +714,7 @@ def leaf_of_row(node_end, node_is_leaf, row):
 @njit(cache=NUMBA_CACHE, inline="always")
 def _leaf_near(node_lo, node_hi, node_is_leaf, x, p):
     """A leaf whose box is near ``x``: from the root, the child whose box is
-    nearer (the left one on a tie). Any leaf gives :func:`_knn_from` the
+    nearer (the left one on a tie). Any leaf gives :func:`_knn_group` the
     same result; a near one prunes the most."""
     node = 0
     while not node_is_leaf[node]:
@@ -719,31 +728,84 @@ def _leaf_near(node_lo, node_hi, node_is_leaf, x, p):
     return node
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
-def _knn_from(
-    data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
-    x, self_idx, node, k, p, heap_d, heap_i, stack_node, stack_lb, scratch,
-):
-    """k nearest points of ``x`` other than original index ``self_idx`` (-1:
-    none excluded): ``heap_d`` float64 (k,), ``heap_i`` intp (k,) receive
-    the true distances and original indices sorted by (distance, index)
-    (duplicates at distance 0 are neighbours).
+@njit(cache=NUMBA_CACHE, inline="always")
+def _min_rdist_box_to_node(lo, hi, node_lo, node_hi, node, p):
+    """Lower bound of ``rdist(x, y, p)`` for ``x`` in the box [lo, hi] and
+    ``y`` in ``node``'s box (as :func:`min_rdist_between_nodes`)."""
+    r = 0.0
+    for q in range(lo.shape[0]):
+        u = node_lo[node, q] - hi[q]
+        v = lo[q] - node_hi[node, q]
+        t = u if u > v else v
+        r = rdist_add(r, t if t > 0.0 else 0.0, p)
+    return r
 
-    The search starts in leaf ``node`` and walks up, visiting each sibling
-    subtree depth-first (nearer child first) unless its box is too far.
-    Boxes and candidates are first compared in reduced distance against a
-    safe bound (:func:`rdist_reject_bound`); survivors are decided on their
-    true distance, so ties are resolved exactly by original index.
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _knn_group_leaf(
+    data, columns, idx_array, node_start, node_end, node_lo, node_hi, points, exclude,
+    out_rows, rows, leaf, k, p, distances, indices, sizes, bounds, scratch, check,
+):
+    """Offer ``leaf``'s points to the searches of ``rows`` (each skipped
+    when ``check`` and its point's box bound exceeds its own bound);
+    returns the largest bound after."""
+    worst = 0.0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        x = points[i]
+        if not (check and min_rdist_to_node(x, node_lo, node_hi, leaf, p) > bounds[j]):
+            sizes[j], bounds[j] = _knn_scan_leaf(
+                data, columns, idx_array, x, exclude[i], node_start[leaf], node_end[leaf],
+                k, p, distances[out_rows[i]], indices[out_rows[i]], sizes[j], bounds[j],
+                scratch,
+            )
+        if bounds[j] > worst:
+            worst = bounds[j]
+    return worst
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _knn_group(
+    data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+    points, exclude, out_rows, rows, leaf, k, p, distances, indices, stack_node, stack_lb,
+    scratch, sizes, bounds, lo, hi,
+):
+    """The k nearest points of each of ``points[rows]`` (other than
+    original index ``exclude[i]``; -1: none excluded), found together.
+
+    Each row keeps a max-heap of its k best (distance, index) pairs in row
+    ``out_rows[i]`` of ``distances`` (float64) and ``indices`` (intp), and
+    its bound :func:`rdist_reject_bound` of the worst. All first scan
+    ``leaf``; then one walk up the tree visits each sibling subtree
+    depth-first, nearer child first, skipping a node whose box is farther
+    from the group's bounding box than the largest of the rows' bounds. At
+    each leaf reached, a row scans it unless the leaf's box is beyond its
+    own bound. The group's box bound never exceeds a row's own, and bounds
+    only shrink, so every point within a row's final bound is offered to
+    it: the result is exact under the total order (distance, index), with
+    duplicates at distance 0 kept, and sorted at the end.
     """
-    size, r_max = _knn_scan_leaf(
-        data, columns, idx_array, x, self_idx, node_start[node], node_end[node], k, p,
-        heap_d, heap_i, 0, np.inf, scratch,
+    c = rows.shape[0]
+    for q in range(lo.shape[0]):
+        lo[q] = np.inf
+        hi[q] = -np.inf
+    for j in range(c):
+        x = points[rows[j]]
+        for q in range(lo.shape[0]):
+            lo[q] = min(lo[q], x[q])
+            hi[q] = max(hi[q], x[q])
+        sizes[j] = 0
+        bounds[j] = np.inf
+    worst = _knn_group_leaf(
+        data, columns, idx_array, node_start, node_end, node_lo, node_hi, points, exclude,
+        out_rows, rows, leaf, k, p, distances, indices, sizes, bounds, scratch, False,
     )
+    node = leaf
     while node > 0:
         sibling = node + 1 if node % 2 == 1 else node - 1
         node = (node - 1) // 2
-        lb = min_rdist_to_node(x, node_lo, node_hi, sibling, p)
-        if lb > r_max:
+        lb = _min_rdist_box_to_node(lo, hi, node_lo, node_hi, sibling, p)
+        if lb > worst:
             continue
         stack_node[0] = sibling
         stack_lb[0] = lb
@@ -751,79 +813,121 @@ def _knn_from(
         while top > 0:
             top -= 1
             current = stack_node[top]
-            if stack_lb[top] > r_max:
+            if stack_lb[top] > worst:
                 continue
             if node_is_leaf[current]:
-                size, r_max = _knn_scan_leaf(
-                    data, columns, idx_array, x, self_idx, node_start[current],
-                    node_end[current], k, p, heap_d, heap_i, size, r_max, scratch,
+                worst = _knn_group_leaf(
+                    data, columns, idx_array, node_start, node_end, node_lo, node_hi,
+                    points, exclude, out_rows, rows, current, k, p, distances, indices,
+                    sizes, bounds, scratch, True,
                 )
                 continue
             left = 2 * current + 1
             right = left + 1
-            lb_left = min_rdist_to_node(x, node_lo, node_hi, left, p)
-            lb_right = min_rdist_to_node(x, node_lo, node_hi, right, p)
+            lb_left = _min_rdist_box_to_node(lo, hi, node_lo, node_hi, left, p)
+            lb_right = _min_rdist_box_to_node(lo, hi, node_lo, node_hi, right, p)
             # push the farther child first so that the nearer one is next
             if lb_left <= lb_right:
-                if not lb_right > r_max:
+                if not lb_right > worst:
                     stack_node[top] = right
                     stack_lb[top] = lb_right
                     top += 1
-                if not lb_left > r_max:
+                if not lb_left > worst:
                     stack_node[top] = left
                     stack_lb[top] = lb_left
                     top += 1
             else:
-                if not lb_left > r_max:
+                if not lb_left > worst:
                     stack_node[top] = left
                     stack_lb[top] = lb_left
                     top += 1
-                if not lb_right > r_max:
+                if not lb_right > worst:
                     stack_node[top] = right
                     stack_lb[top] = lb_right
                     top += 1
-    _heap_sort(heap_d, heap_i, np.intp(size))
+    for j in range(c):
+        o = out_rows[rows[j]]
+        _heap_sort(distances[o], indices[o], np.intp(sizes[j]))
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _knn_rows(tree, points, exclude, out_rows, tree_rows, k, p):
-    """:func:`_knn_from` for every row ``i`` of ``points`` (float64 (m, d)),
-    excluding original index ``exclude[i]``, its result in row
-    ``out_rows[i]`` of the outputs (float64 and intp (m, k)). With
-    ``tree_rows`` the points are the tree's own rows and start in their own
-    leaves; otherwise each starts in a leaf near it (:func:`_leaf_near`) and
-    the rows run in the order of those leaves, so that neighbouring
-    searches share cached nodes. Parallel over rows, each computed
+    """The k nearest tree points of every row ``i`` of ``points`` (float64
+    (m, d)) other than original index ``exclude[i]``, into row
+    ``out_rows[i]`` of the float64 and intp (m, k) outputs.
+
+    With ``tree_rows`` the points are the tree's own (reordered) rows and
+    the rows of each half-leaf search together (:func:`_knn_group`);
+    otherwise each point is assigned a leaf near it (:func:`_leaf_near`),
+    and the points inside that leaf's box search together, the others
+    alone. Parallel over groups, each computed
     independently: the result does not depend on the thread count.
     """
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf = tree
     m = points.shape[0]
     distances = np.empty((m, k), dtype=np.float64)
     indices = np.empty((m, k), dtype=np.intp)
-    leaves = np.empty(m, dtype=np.intp)
-    for i in prange(m):
-        if tree_rows:
-            leaves[i] = leaf_of_row(node_end, node_is_leaf, i)
-        else:
-            leaves[i] = _leaf_near(node_lo, node_hi, node_is_leaf, points[i], p)
-    # tree rows are in leaf order already
-    order = np.arange(m) if tree_rows else np.argsort(leaves)
-    stack_size = 2 * tree_n_levels_from_nodes(node_start.shape[0]) + 2
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    n_leaves = n_nodes - first_leaf
+    if tree_rows:
+        # tree rows are in leaf order already; each leaf's rows split
+        # into GROUP_SPLIT contiguous parts (the subtrees of a deeper tree)
+        order = np.arange(m)
+        n_groups = n_leaves * GROUP_SPLIT
+        group_start = np.empty(n_groups + 1, dtype=np.intp)
+        group_leaf = np.empty(n_groups, dtype=np.intp)
+        for leaf in range(n_leaves):
+            start = node_start[first_leaf + leaf]
+            size = node_end[first_leaf + leaf] - start
+            for part in range(GROUP_SPLIT):
+                group_start[leaf * GROUP_SPLIT + part] = start + (size * part) // GROUP_SPLIT
+                group_leaf[leaf * GROUP_SPLIT + part] = first_leaf + leaf
+        group_start[n_groups] = m
+    else:
+        # points inside their leaf's box search together, the others alone
+        leaves = np.empty(m, dtype=np.intp)
+        inside = np.empty(m, dtype=np.bool_)
+        for i in prange(m):
+            leaf = _leaf_near(node_lo, node_hi, node_is_leaf, points[i], p)
+            leaves[i] = leaf
+            inside[i] = min_rdist_to_node(points[i], node_lo, node_hi, leaf, p) == 0.0
+        order = np.argsort(leaves, kind="mergesort")
+        group_start = np.empty(m + 1, dtype=np.intp)
+        group_leaf = np.empty(m, dtype=np.intp)
+        n_groups = 0
+        for t in range(m):
+            i = order[t]
+            if t == 0 or not inside[i] or not inside[order[t - 1]] or (
+                leaves[i] != leaves[order[t - 1]]
+            ):
+                group_start[n_groups] = t
+                group_leaf[n_groups] = leaves[i]
+                n_groups += 1
+        group_start[n_groups] = m
+    largest = 0
+    for g in range(n_groups):
+        largest = max(largest, group_start[g + 1] - group_start[g])
+    stack_size = 2 * tree_n_levels_from_nodes(n_nodes) + 2
     columns = np.ascontiguousarray(data.T)
     leaf_rows = max_leaf_size(node_start, node_end, node_is_leaf)
-    n_chunks = (m + QUERY_CHUNK - 1) // QUERY_CHUNK
+    n_chunks = (n_groups + LEAF_CHUNK - 1) // LEAF_CHUNK
     for chunk in prange(n_chunks):
         stack_node = np.empty(stack_size, dtype=np.intp)
         stack_lb = np.empty(stack_size, dtype=np.float64)
         scratch = np.empty(leaf_rows, dtype=np.float64)
-        for t in range(chunk * QUERY_CHUNK, min(m, (chunk + 1) * QUERY_CHUNK)):
-            i = order[t]
-            out = out_rows[i]
-            _knn_from(
-                data, columns, idx_array, node_start, node_end, node_lo, node_hi,
-                node_is_leaf, points[i], exclude[i], leaves[i], k, p, distances[out],
-                indices[out], stack_node, stack_lb, scratch,
-            )
+        sizes = np.empty(largest, dtype=np.intp)
+        bounds = np.empty(largest, dtype=np.float64)
+        lo = np.empty(data.shape[1], dtype=np.float64)
+        hi = np.empty(data.shape[1], dtype=np.float64)
+        for g in range(chunk * LEAF_CHUNK, min(n_groups, (chunk + 1) * LEAF_CHUNK)):
+            if group_start[g + 1] > group_start[g]:
+                _knn_group(
+                    data, columns, idx_array, node_start, node_end, node_lo, node_hi,
+                    node_is_leaf, points, exclude, out_rows,
+                    order[group_start[g]:group_start[g + 1]], group_leaf[g], k, p,
+                    distances, indices, stack_node, stack_lb, scratch, sizes, bounds, lo, hi,
+                )
     return distances, indices
 
 
@@ -836,9 +940,9 @@ def knn_query(tree, k, p):
     indices, in ORIGINAL row order, each row ascending by (distance, index).
     A point's own index is excluded; other points at distance 0 are kept.
     HDBSCAN*'s core distance (point itself not counted) is
-    ``distances[:, k - 1]``. The search starts in the point's own leaf and
-    walks up (:func:`_knn_from`); the result does not depend on the thread
-    count.
+    ``distances[:, k - 1]``. The points of each half-leaf search together,
+    starting in their own leaf (:func:`_knn_group`); the result does not
+    depend on the thread count.
     """
     return _knn_rows(tree, tree.data, tree.idx_array, tree.idx_array, True, k, float(p))
 
