@@ -112,7 +112,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         exact.
     leaf_size : int, default=40
         Leaf size of the space trees (scikit-learn's rule). On the kd-tree
-        the spanning tree's searches use leaves of ``leaf_size // 2``, on
+        the spanning tree's searches use leaves of ``leaf_size // 4``, on
         which they prune better. It changes speed only, never the result.
     approx_min_span_tree : bool, default=True
         Accepted for compatibility with pyflasc and hdbscan; it has no

@@ -71,11 +71,11 @@ def _top_levels(tree, n_levels):
 class KDSpace:
     """Minkowski metrics on the numba kd-tree (the fast path).
 
-    One tree serves both searches: it is built for ``leaf_size // 2``
-    (``mst_tree``, about half the points per leaf), on which the spanning
-    tree's searches prune best, and the neighbour searches use its top
-    levels, the tree of ``leaf_size`` (``tree``), whose larger leaves the
-    vectorised leaf scans prefer.
+    One tree serves both searches: it is built for ``leaf_size // 4``
+    (``mst_tree``, about a quarter of the points per leaf), on which the
+    spanning tree's searches prune best, and the neighbour searches use its
+    top levels, the tree of ``leaf_size`` (``tree``), whose larger leaves
+    the vectorised leaf scans prefer.
     """
 
     kind = "kd_tree"
@@ -86,7 +86,7 @@ class KDSpace:
         self.X = X
         self.p = float(p)
         leaf_size = int(leaf_size)
-        self.mst_tree = build_kdtree(X, max(1, leaf_size // 2))
+        self.mst_tree = build_kdtree(X, max(1, leaf_size // 4))
         self.tree = _top_levels(self.mst_tree, _n_levels(X.shape[0], leaf_size))
 
     def tree_for_leaf_size(self, leaf_size):

@@ -49,8 +49,8 @@ QUERY_CHUNK = 256
 LEAF_CHUNK = 4
 
 #: The neighbour search of the tree's own points groups them by halves of
-#: leaves (the leaves of the tree of half the leaf size), whose tighter boxes
-#: prune better than whole leaves'. Results do not depend on it.
+#: leaves (the subtrees of the tree of half the leaf size), whose tighter
+#: boxes prune better than whole leaves'. Results do not depend on it.
 GROUP_SPLIT = 2
 
 
