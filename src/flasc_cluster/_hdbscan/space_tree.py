@@ -221,18 +221,25 @@ def min_rdist_to_node(x, node_lo, node_hi, node, p):
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
-def min_rdist_between_nodes(node_lo, node_hi, a, b, p):
-    """Lower bound of ``rdist(x, y, p)`` for ``x`` in node ``a``'s box and
-    ``y`` in node ``b``'s; per-dimension gaps round monotonically and are
+def min_rdist_box_to_node(lo, hi, node_lo, node_hi, node, p):
+    """Lower bound of ``rdist(x, y, p)`` for ``x`` in the box [lo, hi] and
+    ``y`` in ``node``'s box; per-dimension gaps round monotonically and are
     combined as in ``rdist``, so the bound holds in floating point."""
     r = 0.0
-    for k in range(node_lo.shape[1]):
-        # lo_b - hi_a where positive, else lo_a - hi_b where positive, else 0
-        u = node_lo[b, k] - node_hi[a, k]
-        v = node_lo[a, k] - node_hi[b, k]
+    for q in range(lo.shape[0]):
+        # lo_node - hi where positive, else lo - hi_node where positive, else 0
+        u = node_lo[node, q] - hi[q]
+        v = lo[q] - node_hi[node, q]
         t = u if u > v else v
         r = rdist_add(r, t if t > 0.0 else 0.0, p)
     return r
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def min_rdist_between_nodes(node_lo, node_hi, a, b, p):
+    """Lower bound of ``rdist(x, y, p)`` for ``x`` in node ``a``'s box and
+    ``y`` in node ``b``'s (:func:`min_rdist_box_to_node`)."""
+    return min_rdist_box_to_node(node_lo[a], node_hi[a], node_lo, node_hi, b, p)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -729,19 +736,6 @@ def _leaf_near(node_lo, node_hi, node_is_leaf, x, p):
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
-def _min_rdist_box_to_node(lo, hi, node_lo, node_hi, node, p):
-    """Lower bound of ``rdist(x, y, p)`` for ``x`` in the box [lo, hi] and
-    ``y`` in ``node``'s box (as :func:`min_rdist_between_nodes`)."""
-    r = 0.0
-    for q in range(lo.shape[0]):
-        u = node_lo[node, q] - hi[q]
-        v = lo[q] - node_hi[node, q]
-        t = u if u > v else v
-        r = rdist_add(r, t if t > 0.0 else 0.0, p)
-    return r
-
-
-@njit(cache=NUMBA_CACHE, inline="always")
 def _knn_group_leaf(
     data, columns, idx_array, node_start, node_end, node_lo, node_hi, points, exclude,
     out_rows, rows, leaf, k, p, distances, indices, sizes, bounds, scratch, check,
@@ -804,7 +798,7 @@ def _knn_group(
     while node > 0:
         sibling = node + 1 if node % 2 == 1 else node - 1
         node = (node - 1) // 2
-        lb = _min_rdist_box_to_node(lo, hi, node_lo, node_hi, sibling, p)
+        lb = min_rdist_box_to_node(lo, hi, node_lo, node_hi, sibling, p)
         if lb > worst:
             continue
         stack_node[0] = sibling
@@ -824,8 +818,8 @@ def _knn_group(
                 continue
             left = 2 * current + 1
             right = left + 1
-            lb_left = _min_rdist_box_to_node(lo, hi, node_lo, node_hi, left, p)
-            lb_right = _min_rdist_box_to_node(lo, hi, node_lo, node_hi, right, p)
+            lb_left = min_rdist_box_to_node(lo, hi, node_lo, node_hi, left, p)
+            lb_right = min_rdist_box_to_node(lo, hi, node_lo, node_hi, right, p)
             # push the farther child first so that the nearer one is next
             if lb_left <= lb_right:
                 if not lb_right > worst:
