@@ -4,7 +4,8 @@ Targets: re-selection <= 10 % of a fresh fit at 100k points; predicting
 10^5 new points on a 10^5-point model faster than the fit.
 
 Usage: ``PYTHONPATH=src python benchmarks/reselect.py [--n 100000] [--d 2]
-[--family flared|walks]``. Writes ``benchmarks/results/reselect.md`` (flared
+[--family flared|walks] [--repeats 5]``. Every time is the median of
+``--repeats`` runs (a re-selection each time on a freshly fitted model). Writes ``benchmarks/results/reselect.md`` (flared
 blobs: three large clusters) or ``reselect_walks.md`` (random-walk clusters
 of 250 points, the FLASC paper's setting) with the machine, each parameter
 change, the fresh-fit time, the re-selection time and whether the labels are
@@ -18,6 +19,7 @@ import argparse
 import datetime
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -41,6 +43,7 @@ def main():
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=2)
     parser.add_argument("--family", choices=("flared", "walks"), default="flared")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     results = Path(__file__).parent / "results"
@@ -68,14 +71,19 @@ def main():
     for method in ("full", "core"):
         for change in CHANGES:
             params = dict(base, branch_detection_method=method)
-            model = FLASC(**params).fit(X)
-            start = time.perf_counter()
-            fresh = FLASC(**{**params, **change}).fit(X)
-            fit_s = time.perf_counter() - start
-            start = time.perf_counter()
-            model.reselect(**change)
-            reselect_s = time.perf_counter() - start
-            same = bool(np.array_equal(model.labels_, fresh.labels_))
+            fit_times, reselect_times = [], []
+            same = True
+            for _ in range(args.repeats):
+                model = FLASC(**params).fit(X)
+                start = time.perf_counter()
+                fresh = FLASC(**{**params, **change}).fit(X)
+                fit_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                model.reselect(**change)
+                reselect_times.append(time.perf_counter() - start)
+                same = same and bool(np.array_equal(model.labels_, fresh.labels_))
+            fit_s = statistics.median(fit_times)
+            reselect_s = statistics.median(reselect_times)
             rows.append((method, change, fit_s, reselect_s, same))
             print(method, change, f"fit {fit_s:.2f} s, reselect {reselect_s:.3f} s, identical {same}")
     lines = [
@@ -83,6 +91,8 @@ def main():
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {datetime.datetime.now().isoformat(timespec='seconds')}",
+        "",
+        f"Times are medians of {args.repeats} runs; \"labels identical\" holds in every run.",
         "",
         "| method | change | fresh fit | reselect | share | labels identical |",
         "|---|---|---|---|---|---|",
@@ -101,13 +111,19 @@ def main():
         "|---|---|---|---|---|",
     ]
     for method in ("full", "core"):
-        start = time.perf_counter()
-        model = FLASC(**base, branch_detection_method=method).fit(X)
-        fit_s = time.perf_counter() - start
-        for name, queries in (("same distribution", X_same), ("another seed (far)", X_far)):
+        fit_times = []
+        for _ in range(args.repeats):
             start = time.perf_counter()
-            approximate_predict(model, queries)
-            predict_s = time.perf_counter() - start
+            model = FLASC(**base, branch_detection_method=method).fit(X)
+            fit_times.append(time.perf_counter() - start)
+        fit_s = statistics.median(fit_times)
+        for name, queries in (("same distribution", X_same), ("another seed (far)", X_far)):
+            predict_times = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                approximate_predict(model, queries)
+                predict_times.append(time.perf_counter() - start)
+            predict_s = statistics.median(predict_times)
             print(method, name, f"fit {fit_s:.2f} s, predict {predict_s:.3f} s")
             lines.append(
                 f"| {method} | {name} | {fit_s:.2f} s | {predict_s:.3f} s | "

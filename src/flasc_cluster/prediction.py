@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._hdbscan.predict import (
     assign_clusters,
+    first_in_cluster,
     nearest_by_reachability,
     nearest_by_reachability_core,
     nearest_by_reachability_first,
@@ -46,11 +47,11 @@ def _neighbours(model, result, Q, k):
 
 class _Neighbourhoods:
     """The training rows hdbscan's prediction rule reads for each query:
-    its ``2 * min_samples`` nearest (``dist``, ``idx`` of shape (q, K),
-    sorted by distance, then index). Rows are read in two steps: the
-    ``min_samples`` nearest for every query, which settle the nearest row
-    in mutual reachability for most of them, and the whole list only where
-    needed (:meth:`read_all`); unread entries hold ``inf`` / -1.
+    its ``K = 2 * min_samples`` nearest, sorted by distance, then index.
+    Lists are read in two steps: the ``min_samples`` nearest of every
+    query (``head_dist``, ``head_idx``, shape (q, K1)), which settle the
+    nearest row in mutual reachability for most of them, and the whole
+    list only where needed (:meth:`lists`).
     """
 
     head_first = True  # False: read every whole list at once (the tests' reference)
@@ -62,38 +63,43 @@ class _Neighbourhoods:
         n_train = core.shape[0]
         self._model, self._result, self._Q = model, result, Q
         q = Q.shape[0]
-        K = min(2 * ms, n_train)
+        self.K = K = min(2 * ms, n_train)
         # the kd-tree and the stable sort of distances order ties by index,
         # so a shorter list is the head of a longer one; sklearn's ball tree
         # promises no such order at the cut, so it reads the whole list
         K1 = K if result.space.kind == "ball_tree" or not self.head_first else min(ms, n_train)
-        self.dist = np.full((q, K), np.inf)
-        self.idx = np.full((q, K), -1, dtype=np.intp)
+        self.head_dist, self.head_idx = _neighbours(model, result, Q, K1)
         self.complete = np.full(q, K1 == K)
-        d1, i1 = _neighbours(model, result, Q, K1)
-        self.dist[:, :K1] = d1
-        self.idx[:, :K1] = i1
+        # whole lists read so far: query row -> row of _full_dist / _full_idx
+        self._full_pos = np.full(q, -1, dtype=np.intp)
+        self._full_dist = np.empty((0, K))
+        self._full_idx = np.empty((0, K), dtype=np.intp)
         self.nearest, self.reach, settled = nearest_by_reachability_first(
-            self.dist[:, :K1], self.idx[:, :K1], core, ms, alpha, K1 == K
+            self.head_dist, self.head_idx, core, ms, alpha, K1 == K
         )
         rest = np.flatnonzero(~settled)
         if rest.shape[0]:
-            self.read_all(rest)
+            dist, idx = self.lists(rest)
             self.nearest[rest], self.reach[rest], _ = nearest_by_reachability(
-                self.dist[rest], self.idx[rest], core, ms, alpha
+                dist, idx, core, ms, alpha
             )
 
-    def read_all(self, rows):
-        """Read the whole lists of query ``rows`` (intp)."""
-        rows = rows[~self.complete[rows]]
-        if rows.shape[0]:
+    def lists(self, rows):
+        """The whole lists ``(dist, idx)`` (len(rows), K) of query ``rows``
+        (intp), read where not yet read."""
+        if self.head_dist.shape[1] == self.K:
+            return self.head_dist[rows], self.head_idx[rows]
+        new = np.unique(rows[self._full_pos[rows] < 0])
+        if new.shape[0]:
             d, i = _neighbours(
-                self._model, self._result, np.ascontiguousarray(self._Q[rows]),
-                self.dist.shape[1],
+                self._model, self._result, np.ascontiguousarray(self._Q[new]), self.K
             )
-            self.dist[rows] = d
-            self.idx[rows] = i
-            self.complete[rows] = True
+            self._full_pos[new] = self._full_dist.shape[0] + np.arange(new.shape[0])
+            self._full_dist = np.vstack([self._full_dist, d])
+            self._full_idx = np.vstack([self._full_idx, i])
+            self.complete[new] = True
+        pos = self._full_pos[rows]
+        return self._full_dist[pos], self._full_idx[pos]
 
 
 def approximate_predict(model, points):
@@ -219,27 +225,24 @@ def approximate_predict(model, points):
         [np.unique(fit_labels[c.points]).shape[0] > 1 for c in result.branches.clusters], dtype=bool
     )
     if weight is None:
-        dist, idx = hoods.dist, hoods.idx
+        dist, idx = hoods.head_dist, hoods.head_idx
     # a point identical to a training point takes that point's cluster
     exact = dist[:, 0] == 0.0
     twin = idx[exact, 0]
     c_lab[exact] = train_cluster[twin]
     c_prob[exact] = result.cluster_probabilities[twin]
     clustered = np.flatnonzero(c_lab >= 0)
-
-    def same_cluster():
-        rows = idx[clustered]
-        return (rows >= 0) & (train_cluster[rows] == c_lab[clustered, None])
-
-    same = same_cluster()
-    if weight is None:
-        unmatched = clustered[~same.any(axis=1)]
-        if unmatched.shape[0] and not hoods.complete[unmatched].all():
-            hoods.read_all(unmatched)
-            same = same_cluster()
+    # the nearest listed training point of the predicted cluster
     j = np.full(good.shape[0], -1, dtype=np.intp)
-    j[clustered] = idx[clustered, np.argmax(same, axis=1)]
-    for t in clustered[~same.any(axis=1)]:
+    j[clustered] = first_in_cluster(idx, clustered, train_cluster, c_lab[clustered])
+    if weight is None:
+        unmatched = clustered[j[clustered] < 0]
+        if unmatched.shape[0] and not hoods.complete[unmatched].all():
+            _, whole = hoods.lists(unmatched)
+            j[unmatched] = first_in_cluster(
+                whole, np.arange(unmatched.shape[0]), train_cluster, c_lab[unmatched]
+            )
+    for t in clustered[j[clustered] < 0]:
         # no neighbour of the predicted cluster nearby: nearest member
         members = result.branches.clusters[c_lab[t]].points
         if space.kind == "precomputed":

@@ -92,6 +92,23 @@ def assign_clusters(nearest, lam, row_parent, row_lambda, node_parent, node_birt
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def first_in_cluster(idx, rows, train_cluster, target):
+    """For each ``rows[t]``, the first column of ``idx`` (intp (q, K)
+    neighbour lists; -1 entries skipped) whose training row has cluster
+    label ``target[t]`` in ``train_cluster``; the row's entry of the result
+    (intp, len(rows)) is ``idx`` of that column, or -1 if none matches."""
+    out = np.full(rows.shape[0], -1, dtype=np.intp)
+    for t in range(rows.shape[0]):
+        r = rows[t]
+        for q in range(idx.shape[1]):
+            j = idx[r, q]
+            if j >= 0 and train_cluster[j] == target[t]:
+                out[t] = j
+                break
+    return out
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def nearest_by_reachability(dist, idx, core, min_samples, alpha):
     """Per query row: the neighbour of smallest mutual reachability.
 
