@@ -407,6 +407,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 future.result()
     centrality, edges, n_edges, linkage = out.centrality, out.edges, out.n_edges, out.linkage
     kept_neighbors = neighbors if method == "core" else None
+    # every cluster's spanning-tree edges are a slice of one array
+    mst_local = np.column_stack((mst_src, mst_dst))
     results = []
     for b in range(sizes.shape[0]):
         start = starts[b]
@@ -414,9 +416,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         m = end - start
         row = start - b
         tree_edges = edges[row:row + n_edges[b]]
-        cluster_mst = np.column_stack(
-            (mst_src[mst_bounds[b]:mst_bounds[b + 1]], mst_dst[mst_bounds[b]:mst_bounds[b + 1]])
-        )
+        cluster_mst = mst_local[mst_bounds[b]:mst_bounds[b + 1]]
         common = {
             "points": segments[b], "centrality": centrality[start:end], "graph": None,
             "spanning_tree": tree_edges, "max_dist": float(max_dists[b]),
