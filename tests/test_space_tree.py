@@ -341,6 +341,75 @@ def test_knn_of_new_points_equals_brute_force(kind, p):
     np.testing.assert_array_equal(Q, Q_copy)
 
 
+@pytest.mark.parametrize("kind", DATA_KINDS)
+def test_knn_of_dense_query_clouds_equals_brute_force(kind):
+    """Hundreds of queries near one point, inside and far outside the data,
+    so that many queries share a start leaf and their groups are split (by
+    width and by size): the k nearest tree points, ties by index."""
+    from flasc_cluster._hdbscan.space_tree import knn_query_points
+
+    X = make_data(kind)
+    rng = np.random.default_rng(5)
+    d = X.shape[1]
+    Q = np.vstack([
+        X[3] + rng.normal(scale=1e-3, size=(150, d)),
+        np.full(d, 40.0) + rng.normal(scale=1.0, size=(150, d)),
+        np.full(d, -30.0) + rng.normal(scale=1e-2, size=(100, d)),
+    ])
+    k = 5
+    D = dense_distances(np.vstack([Q, X]), 2.0)[:Q.shape[0], Q.shape[0]:]
+    ar = np.arange(X.shape[0])
+    tree = build_kdtree(X, 20)
+    dist, ind = knn_query_points(tree, Q, k, 2.0)
+    for q in range(Q.shape[0]):
+        order = np.lexsort((ar, D[q]))[:k]
+        np.testing.assert_array_equal(ind[q], order)
+        np.testing.assert_array_equal(dist[q], D[q, order])
+
+
+def test_query_groups_partition_the_rows_within_the_caps():
+    """The groups new points search in: every row exactly once, contiguous
+    in ``order``, all rows of a group assigned the group's leaf, at most
+    ``QUERY_GROUP_ROWS`` rows, and a group of two or more rows no wider
+    than ``QUERY_GROUP_EXTENT`` times its leaf's box on any side."""
+    from flasc_cluster._hdbscan.space_tree import (
+        QUERY_GROUP_EXTENT,
+        QUERY_GROUP_ROWS,
+        _leaf_near,
+        _query_groups,
+    )
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(2000, 3))
+    tree = build_kdtree(X, 20)
+    Q = np.vstack([
+        rng.normal(size=(500, 3)),
+        np.full(3, 9.0) + rng.normal(scale=0.01, size=(300, 3)),  # one far clump
+        rng.uniform(-30.0, 30.0, size=(200, 3)),  # far and spread
+    ])
+    leaves = np.array(
+        [_leaf_near(tree.node_lo, tree.node_hi, tree.node_is_leaf, q, 2.0) for q in Q]
+    )
+    order, start, leaf, n = _query_groups(
+        Q, leaves, tree.node_lo, tree.node_hi, QUERY_GROUP_EXTENT, QUERY_GROUP_ROWS
+    )
+    np.testing.assert_array_equal(np.sort(order), np.arange(Q.shape[0]))
+    assert start[0] == 0 and start[n] == Q.shape[0]
+    sizes = np.diff(start[:n + 1])
+    assert (sizes > 0).all() and (sizes <= QUERY_GROUP_ROWS).all()
+    for g in range(n):
+        rows = order[start[g]:start[g + 1]]
+        assert (leaves[rows] == leaf[g]).all()
+        if rows.shape[0] > 1:
+            span = Q[rows].max(axis=0) - Q[rows].min(axis=0)
+            side = tree.node_hi[leaf[g]] - tree.node_lo[leaf[g]]
+            assert (span <= QUERY_GROUP_EXTENT * side).all()
+    # the data exercise both rules: some leaf got more rows than a group may
+    # hold, and groups of several rows remain
+    assert np.bincount(leaves).max() > QUERY_GROUP_ROWS
+    assert n < Q.shape[0]
+
+
 def test_knn_hand_example():
     X = np.array([[0.0], [1.0], [1.0], [3.0], [0.0]])
     dist, ind = knn_query(build_kdtree(X, 1), 2, 2.0)

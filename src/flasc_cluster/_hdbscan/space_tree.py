@@ -48,6 +48,14 @@ QUERY_CHUNK = 256
 #: search. Results do not depend on it.
 LEAF_CHUNK = 4
 
+#: New points near one leaf search together while their bounding box is at
+#: most this many times as wide as the leaf's on every side
+#: (:func:`_query_groups`). Results do not depend on it.
+QUERY_GROUP_EXTENT = 1.0
+#: ... and hold at most this many points (about the half-leaf groups of the
+#: tree's own points).
+QUERY_GROUP_ROWS = 32
+
 #: The neighbour search of the tree's own points groups them by halves of
 #: leaves (the subtrees of the tree of half the leaf size), whose tighter
 #: boxes prune better than whole leaves'. Results do not depend on it.
@@ -844,6 +852,78 @@ def _knn_group(
         _heap_sort(distances[o], indices[o], np.intp(sizes[j]))
 
 
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _query_groups(points, leaves, node_lo, node_hi, extent, max_rows):
+    """Groups of query rows for :func:`_knn_group`: the rows of ``points``
+    (float64 (m, d)) assigned to one leaf (``leaves``, intp (m,)), split
+    at the median of the side that most exceeds ``extent`` times the leaf
+    box's, until no side does (or one row is left), and then at the median
+    of the widest side while a group holds more than ``max_rows`` rows. Returns ``(order,
+    group_start, group_leaf, n_groups)``: group ``g`` holds the rows
+    ``order[group_start[g]:group_start[g + 1]]`` and starts in leaf
+    ``group_leaf[g]``.
+    """
+    m, d = points.shape
+    order = np.argsort(leaves, kind="mergesort")
+    group_start = np.empty(m + 1, dtype=np.intp)
+    group_leaf = np.empty(m, dtype=np.intp)
+    keys = np.empty(m, dtype=np.float64)
+    stack_start = np.empty(m + 1, dtype=np.intp)
+    stack_end = np.empty(m + 1, dtype=np.intp)
+    n_groups = 0
+    t = 0
+    while t < m:
+        leaf = leaves[order[t]]
+        u = t + 1
+        while u < m and leaves[order[u]] == leaf:
+            u += 1
+        stack_start[0] = t
+        stack_end[0] = u
+        top = 1
+        while top > 0:
+            top -= 1
+            s = stack_start[top]
+            e = stack_end[top]
+            split_k = -1
+            excess = 0.0
+            widest_k = 0
+            widest = -1.0
+            if e - s > 1:
+                for k in range(d):
+                    lo = np.inf
+                    hi = -np.inf
+                    for r in range(s, e):
+                        v = points[order[r], k]
+                        lo = min(lo, v)
+                        hi = max(hi, v)
+                    over = (hi - lo) - extent * (node_hi[leaf, k] - node_lo[leaf, k])
+                    if over > excess:
+                        excess = over
+                        split_k = k
+                    if hi - lo > widest:
+                        widest = hi - lo
+                        widest_k = k
+                if split_k < 0 and e - s > max_rows:
+                    split_k = widest_k
+            if split_k < 0:
+                group_start[n_groups] = s
+                group_leaf[n_groups] = leaf
+                n_groups += 1
+                continue
+            for r in range(s, e):
+                keys[r] = points[order[r], split_k]
+            half = (e - s) // 2
+            _select_nth(keys[s:e], order[s:e], half)
+            stack_start[top] = s + half
+            stack_end[top] = e
+            stack_start[top + 1] = s
+            stack_end[top + 1] = s + half
+            top += 2
+        t = u
+    group_start[n_groups] = m
+    return order, group_start, group_leaf, n_groups
+
+
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
 def _knn_rows(tree, points, exclude, out_rows, tree_rows, k, p):
     """The k nearest tree points of every row ``i`` of ``points`` (float64
@@ -853,8 +933,9 @@ def _knn_rows(tree, points, exclude, out_rows, tree_rows, k, p):
     With ``tree_rows`` the points are the tree's own (reordered) rows and
     the rows of each half-leaf search together (:func:`_knn_group`);
     otherwise each point is assigned a leaf near it (:func:`_leaf_near`),
-    and the points inside that leaf's box search together, the others
-    alone. Parallel over groups, each computed
+    and the points of one leaf search together in groups whose bounding
+    box is no wider than the leaf's (:func:`_query_groups`; a point far
+    from the others searches alone). Parallel over groups, each computed
     independently: the result does not depend on the thread count.
     """
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf = tree
@@ -879,26 +960,14 @@ def _knn_rows(tree, points, exclude, out_rows, tree_rows, k, p):
                 group_leaf[leaf * GROUP_SPLIT + part] = first_leaf + leaf
         group_start[n_groups] = m
     else:
-        # points inside their leaf's box search together, the others alone
+        # the points near one leaf search together, split until their box is
+        # no wider than the leaf's
         leaves = np.empty(m, dtype=np.intp)
-        inside = np.empty(m, dtype=np.bool_)
         for i in prange(m):
-            leaf = _leaf_near(node_lo, node_hi, node_is_leaf, points[i], p)
-            leaves[i] = leaf
-            inside[i] = min_rdist_to_node(points[i], node_lo, node_hi, leaf, p) == 0.0
-        order = np.argsort(leaves, kind="mergesort")
-        group_start = np.empty(m + 1, dtype=np.intp)
-        group_leaf = np.empty(m, dtype=np.intp)
-        n_groups = 0
-        for t in range(m):
-            i = order[t]
-            if t == 0 or not inside[i] or not inside[order[t - 1]] or (
-                leaves[i] != leaves[order[t - 1]]
-            ):
-                group_start[n_groups] = t
-                group_leaf[n_groups] = leaves[i]
-                n_groups += 1
-        group_start[n_groups] = m
+            leaves[i] = _leaf_near(node_lo, node_hi, node_is_leaf, points[i], p)
+        order, group_start, group_leaf, n_groups = _query_groups(
+            points, leaves, node_lo, node_hi, QUERY_GROUP_EXTENT, QUERY_GROUP_ROWS,
+        )
     largest = 0
     for g in range(n_groups):
         largest = max(largest, group_start[g + 1] - group_start[g])
