@@ -5,8 +5,9 @@ Targets: re-selection <= 10 % of a fresh fit at 100k points; predicting
 
 Usage: ``PYTHONPATH=src python benchmarks/reselect.py [--n 100000] [--d 2]
 [--family flared|walks] [--repeats 5]``. Every time is the median of
-``--repeats`` runs (a re-selection each time on a freshly fitted model). Writes ``benchmarks/results/reselect.md`` (flared
-blobs: three large clusters) or ``reselect_walks.md`` (random-walk clusters
+``--repeats`` runs (a re-selection each time on a freshly fitted model).
+Writes ``benchmarks/results/reselect.md`` (flared blobs: three large
+clusters) or ``reselect_walks.md`` (random-walk clusters
 of 250 points, the FLASC paper's setting) with the machine, each parameter
 change, the fresh-fit time, the re-selection time and whether the labels are
 identical, then the prediction time of ``n`` new points: drawn from the same

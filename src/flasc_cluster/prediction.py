@@ -69,7 +69,6 @@ class _Neighbourhoods:
         # promises no such order at the cut, so it reads the whole list
         K1 = K if result.space.kind == "ball_tree" or not self.head_first else min(ms, n_train)
         self.head_dist, self.head_idx = _neighbours(model, result, Q, K1)
-        self.complete = np.full(q, K1 == K)
         # whole lists read so far: query row -> row of _full_dist / _full_idx
         self._full_pos = np.full(q, -1, dtype=np.intp)
         self._full_dist = np.empty((0, K))
@@ -84,6 +83,13 @@ class _Neighbourhoods:
                 dist, idx, core, ms, alpha
             )
 
+    @property
+    def complete(self):
+        """Whether each query's whole list has been read (bool (q,))."""
+        if self.head_dist.shape[1] == self.K:
+            return np.ones(self._full_pos.shape[0], dtype=bool)
+        return self._full_pos >= 0
+
     def lists(self, rows):
         """The whole lists ``(dist, idx)`` (len(rows), K) of query ``rows``
         (intp), read where not yet read."""
@@ -97,7 +103,6 @@ class _Neighbourhoods:
             self._full_pos[new] = self._full_dist.shape[0] + np.arange(new.shape[0])
             self._full_dist = np.vstack([self._full_dist, d])
             self._full_idx = np.vstack([self._full_idx, i])
-            self.complete[new] = True
         pos = self._full_pos[rows]
         return self._full_dist[pos], self._full_idx[pos]
 
@@ -237,7 +242,7 @@ def approximate_predict(model, points):
     j[clustered] = first_in_cluster(idx, clustered, train_cluster, c_lab[clustered])
     if weight is None:
         unmatched = clustered[j[clustered] < 0]
-        if unmatched.shape[0] and not hoods.complete[unmatched].all():
+        if unmatched.shape[0]:
             _, whole = hoods.lists(unmatched)
             j[unmatched] = first_in_cluster(
                 whole, np.arange(unmatched.shape[0]), train_cluster, c_lab[unmatched]

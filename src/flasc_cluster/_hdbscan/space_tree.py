@@ -858,10 +858,10 @@ def _query_groups(points, leaves, node_lo, node_hi, extent, max_rows):
     (float64 (m, d)) assigned to one leaf (``leaves``, intp (m,)), split
     at the median of the side that most exceeds ``extent`` times the leaf
     box's, until no side does (or one row is left), and then at the median
-    of the widest side while a group holds more than ``max_rows`` rows. Returns ``(order,
-    group_start, group_leaf, n_groups)``: group ``g`` holds the rows
-    ``order[group_start[g]:group_start[g + 1]]`` and starts in leaf
-    ``group_leaf[g]``.
+    of the widest side while a group holds more than ``max_rows`` rows.
+    Returns ``(order, group_start, group_leaf, n_groups)``: group ``g``
+    holds the rows ``order[group_start[g]:group_start[g + 1]]`` and starts
+    in leaf ``group_leaf[g]``.
     """
     m, d = points.shape
     order = np.argsort(leaves, kind="mergesort")
