@@ -68,10 +68,31 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
                 n_roots += 1
         if n_roots == 0:
             continue
+        if n_roots == 1:
+            n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
+            continue
         n_edges = join_components(
             i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
         )
     return edges[:n_edges].copy(), m - n_edges
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def join_one(i, r, w, parent, size, edges, n_edges):
+    """Unite point ``i``'s component with the component of root ``r`` at
+    height ``w`` (union by size), writing edge row ``n_edges``; returns
+    ``n_edges + 1``."""
+    ri = ds_find(parent, i)
+    edges[n_edges, 0] = i
+    edges[n_edges, 1] = r
+    edges[n_edges, 2] = w
+    if size[ri] < size[r]:
+        parent[ri] = r
+        size[r] += size[ri]
+    else:
+        parent[r] = ri
+        size[ri] += size[r]
+    return n_edges + 1
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -79,24 +100,15 @@ def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges):
     """Unite point ``i`` with the components ``roots[:n_roots]`` at height
     ``w``, largest component first (ties by root id), writing one edge row
     per union into ``edges`` from row ``n_edges``; returns the new row count.
-    ``keys`` is scratch space of at least ``n_roots`` entries."""
+    ``keys`` is scratch space of at least ``n_roots`` entries. (The sweeps
+    call :func:`join_one` themselves for a single component, nearly every
+    point: a call per point costs more than the union.)"""
     m1 = parent.shape[0] + 1.0
     for q in range(n_roots):
         keys[q] = -size[roots[q]] * m1 + roots[q]
     sel = np.argsort(keys[:n_roots])
     for q in range(n_roots):
-        r = roots[sel[q]]
-        ri = ds_find(parent, i)
-        edges[n_edges, 0] = i
-        edges[n_edges, 1] = r
-        edges[n_edges, 2] = w
-        n_edges += 1
-        if size[ri] < size[r]:
-            parent[ri] = r
-            size[r] += size[ri]
-        else:
-            parent[r] = ri
-            size[ri] += size[r]
+        n_edges = join_one(i, roots[sel[q]], w, parent, size, edges, n_edges)
     return n_edges
 
 

@@ -43,7 +43,7 @@ from .._hdbscan.space_tree import (
     unscaled_dist_bound,
 )
 from .._kernels.union_find import ds_find
-from .linkage import centrality_order, join_components, tied_joiners
+from .linkage import centrality_order, join_components, join_one, tied_joiners
 
 
 @njit(cache=NUMBA_CACHE)
@@ -116,7 +116,7 @@ def _remark_leaf(node, node_start, node_end, idx_array, added, uniform, rep, par
     return True
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, inline="always")
 def _collect_roots(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     x, leaf, k, added, added_count, uniform, rep, parent, stamp, roots, stack,
@@ -393,7 +393,9 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
                 node_is_leaf, x, leaf, k, added, added_count, uniform, rep, parent,
                 stamp, roots, stack, max_dist, alpha, p, r_reject,
             )
-        if n_roots > 0:
+        if n_roots == 1:
+            n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
+        elif n_roots > 1:
             # the same unions, in the same order, as the CSR sweep
             n_edges = join_components(
                 i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
@@ -407,8 +409,16 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
                 uniform[node] = True
                 rep[node] = i
             elif uniform[node]:
-                if ds_find(parent, rep[node]) != ri:
-                    uniform[node] = False
+                if ds_find(parent, rep[node]) == ri:
+                    # the node's earlier points are in i's component, and so
+                    # are those of each uniform ancestor: only counts change
+                    while True:
+                        added_count[node] += 1
+                        if node == 0:
+                            break
+                        node = (node - 1) // 2
+                    break
+                uniform[node] = False
             elif node_is_leaf[node]:
                 _remark_leaf(
                     node, node_start, node_end, idx_array, added, uniform, rep,
