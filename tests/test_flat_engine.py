@@ -94,6 +94,31 @@ def test_merge_heights_match_scipy_single_linkage():
     np.testing.assert_array_equal(ours[:, 3], ref[:, 3])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_condensed_tree_rows_match_hdbscan(seed):
+    """Row for row, in hdbscan's order: random hierarchies (with tied
+    heights) and minimum sizes from 2 to larger than most subtrees."""
+    hdbscan_tree = pytest.importorskip("hdbscan._hdbscan_tree")
+    from hdbscan._hdbscan_linkage import label, mst_linkage_core
+    from sklearn.metrics import pairwise_distances
+
+    rng = np.random.default_rng(seed)
+    for _ in range(15):
+        n = int(rng.integers(3, 400))
+        X = rng.normal(size=(n, 2)) * rng.uniform(0.2, 3, size=(n, 1))
+        if rng.integers(2):
+            X = np.round(X, 1)  # ties between merge heights
+        mst = mst_linkage_core(pairwise_distances(X))
+        linkage = label(mst[np.argsort(mst[:, 2], kind="stable")])
+        for min_size in (2, int(rng.integers(3, 30)), n // 2 + 1):
+            ref = hdbscan_tree.condense_tree(linkage.copy(), min_size)
+            ours = CondensedTree(*condense_tree(linkage, min_size))
+            np.testing.assert_array_equal(ours.parent, ref["parent"])
+            np.testing.assert_array_equal(ours.child, ref["child"])
+            np.testing.assert_array_equal(ours.lambda_val, ref["lambda_val"])
+            np.testing.assert_array_equal(ours.child_size, ref["child_size"])
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_selection_matches_hdbscan(seed):
     """Random hierarchies and parameters: labels, probabilities, persistence."""

@@ -28,10 +28,10 @@ class CondensedTree(NamedTuple):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _emit_subtree_points(
-    hierarchy, start, n_points, parent_label, lambda_value, ignore, queue,
+    hierarchy, start, n_points, parent_label, lambda_value, queue,
     res_parent, res_child, res_lambda, res_size, pos, point_size,
 ):
-    """Breadth-first walk below ``start``: emit its points, mark all ignored."""
+    """Breadth-first walk below ``start``: emit its points."""
     head = 0
     tail = 0
     queue[tail] = start
@@ -39,7 +39,6 @@ def _emit_subtree_points(
     while head < tail:
         node = queue[head]
         head += 1
-        ignore[node] = True
         if node < n_points:
             res_parent[pos] = parent_label
             res_child[pos] = node
@@ -98,27 +97,19 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     relabel = np.empty(root + 1, dtype=np.intp)
     relabel[root] = n_points
     next_label = n_points + 1
-    ignore = np.zeros(root + 1, dtype=np.bool_)
     queue = np.empty(root + 1, dtype=np.intp)
 
-    # breadth-first order of all hierarchy nodes from the root
-    order = np.empty(root + 1, dtype=np.intp)
+    # the internal nodes outside runt subtrees, breadth-first from the root:
+    # the order in which a breadth-first list of all nodes meets them (a
+    # runt subtree is emitted whole and its nodes never queued, so the
+    # rest of the tree is not walked twice)
+    order = np.empty(n_points, dtype=np.intp)
     order[0] = root
     head = 0
     tail = 1
     while head < tail:
         node = order[head]
         head += 1
-        if node >= n_points:
-            row = node - n_points
-            order[tail] = np.intp(hierarchy[row, 0])
-            order[tail + 1] = np.intp(hierarchy[row, 1])
-            tail += 2
-
-    for k in range(tail):
-        node = order[k]
-        if ignore[node] or node < n_points:
-            continue
         row = node - n_points
         left = np.intp(hierarchy[row, 0])
         right = np.intp(hierarchy[row, 1])
@@ -148,25 +139,32 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
             res_lambda[pos] = lambda_value
             res_size[pos] = right_count
             pos += 1
+            order[tail] = left
+            order[tail + 1] = right
+            tail += 2
         elif not left_big and not right_big:
             pos = _emit_subtree_points(
-                hierarchy, left, n_points, this_label, lambda_value, ignore, queue,
+                hierarchy, left, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
             pos = _emit_subtree_points(
-                hierarchy, right, n_points, this_label, lambda_value, ignore, queue,
+                hierarchy, right, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
         elif not left_big:
             relabel[right] = this_label
+            order[tail] = right
+            tail += 1
             pos = _emit_subtree_points(
-                hierarchy, left, n_points, this_label, lambda_value, ignore, queue,
+                hierarchy, left, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
         else:
             relabel[left] = this_label
+            order[tail] = left
+            tail += 1
             pos = _emit_subtree_points(
-                hierarchy, right, n_points, this_label, lambda_value, ignore, queue,
+                hierarchy, right, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
     return (
