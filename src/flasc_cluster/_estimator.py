@@ -538,12 +538,18 @@ class FLASC(ClusterMixin, BaseEstimator):
         self._finite = finite
         self._n_all = n_all
 
+        every = index.shape[0] == n_all  # no special rows
+
         def labels_full(values):
+            if every:
+                return np.array(values, dtype=np.intp)
             out = special.copy()
             out[index] = values
             return out
 
         def values_full(values):
+            if every:
+                return np.array(values, dtype=np.float64)
             out = np.zeros(n_all)
             out[index] = values
             return out

@@ -466,8 +466,38 @@ def _batch_reselect(olds, selection):
     ]
 
 
-def _reuse_key(points, probabilities):
-    return points.tobytes() + probabilities[points].tobytes()
+def _reused(previous, cluster_labels, cluster_probabilities, order, bounds):
+    """Per cluster, the previous fit's result for the same points with the
+    same probabilities when it has a branch hierarchy, else None.
+
+    A cluster matches a previous one when all its points had that one's
+    label, the two have the same size and every probability is unchanged;
+    checked for all clusters at once.
+    """
+    n_clusters = bounds.shape[0] - 1
+    reused = [None] * n_clusters
+    sizes = np.diff(bounds)
+    some = np.flatnonzero(sizes > 0)
+    if some.shape[0] == 0:
+        return reused
+    grouped = order[bounds[0]:bounds[-1]]
+    old_labels = previous.cluster_labels[grouped]
+    starts = bounds[some] - bounds[0]
+    low = np.minimum.reduceat(old_labels, starts)
+    high = np.maximum.reduceat(old_labels, starts)
+    same = np.logical_and.reduceat(
+        previous.cluster_probabilities[grouped] == cluster_probabilities[grouped], starts
+    )
+    old_clusters = previous.branches.clusters
+    counted = previous.cluster_labels[previous.cluster_labels >= 0]
+    old_sizes = np.bincount(counted, minlength=len(old_clusters))
+    match = same & (low == high) & (low >= 0)
+    match[match] = old_sizes[low[match]] == sizes[some[match]]
+    for t in np.flatnonzero(match):
+        old = old_clusters[low[t]]
+        if old.linkage is not None:
+            reused[some[t]] = old
+    return reused
 
 
 def detect_branches(
@@ -484,23 +514,17 @@ def detect_branches(
     sums (as fast_hdbscan's ``BranchDetector``) and the centroid weighs each
     point by probability times weight.
     """
-    reuse = {}
-    if previous is not None:
-        for old in previous.branches.clusters:
-            if old.linkage is not None:
-                reuse[_reuse_key(old.points, previous.cluster_probabilities)] = old
     n = cluster_labels.shape[0]
     order = group_by_label(cluster_labels, n_clusters)
     bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
     results = [None] * n_clusters
-    if reuse and sample_weight is None:
+    reused = [None] * n_clusters
+    if previous is not None:
+        reused = _reused(previous, cluster_labels, cluster_probabilities, order, bounds)
+    if sample_weight is None:
         # clusters that keep their points and probabilities: one kernel
         # call selects all their branches again
-        kept = []
-        for c in range(n_clusters):
-            old = reuse.get(_reuse_key(order[bounds[c]:bounds[c + 1]], cluster_probabilities))
-            if old is not None:
-                kept.append((c, old))
+        kept = [(c, old) for c, old in enumerate(reused) if old is not None]
         if kept:
             for (c, _), result in zip(kept, _batch_reselect([old for _, old in kept], selection)):
                 results[c] = result
@@ -518,7 +542,7 @@ def detect_branches(
         cluster_selection = selection if sample_weight is None else dict(
             selection, point_weight=sample_weight[points]
         )
-        old = reuse.get(_reuse_key(points, cluster_probabilities)) if reuse else None
+        old = reused[c]
         if old is not None:
             return old._replace(flat=extract_flat_clustering(old.linkage, **cluster_selection))
         if points.shape[0] < 2:
@@ -560,46 +584,62 @@ def detect_branches(
                                              sizes[rest], n)):
         results[c] = result
 
+    return _combine(results, cluster_labels, cluster_probabilities, order, bounds,
+                    label_sides_as_branches)
+
+
+def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
+             label_sides_as_branches):
+    """FLASC's combined labelling from the clusters' branch results (in
+    cluster order; cluster ``c``'s points are ``order[bounds[c]:bounds[c + 1]]``).
+
+    A cluster keeps one label unless it has more branches than the limit
+    (or a disconnected graph); labels are numbered cluster by cluster. The
+    clusters that keep one label, nearly all, are labelled at once.
+    """
+    n = cluster_labels.shape[0]
+    n_clusters = len(results)
+    limit = 1 if label_sides_as_branches else 2
+    split = np.zeros(n_clusters, dtype=bool)
+    n_labels = np.ones(n_clusters, dtype=np.intp)
+    for c, result in enumerate(results):
+        if result.component_labels is not None:
+            split[c] = True
+            b_labels = result.component_labels
+            n_labels[c] = int(b_labels.max()) + 1
+        elif result.flat is not None and result.flat.selected_ids.shape[0] > limit:
+            split[c] = True
+            b_labels = result.flat.labels
+            n_labels[c] = result.flat.selected_ids.shape[0] + int((b_labels < 0).any())
+    first = np.zeros(n_clusters + 1, dtype=np.intp)
+    np.cumsum(n_labels, out=first[1:])
+    in_cluster = (cluster_labels >= 0) & (cluster_labels < n_clusters)
     labels = np.full(n, -1, dtype=np.intp)
+    labels[in_cluster] = first[cluster_labels[in_cluster]]
+    branch_labels = np.where(in_cluster, 0, -1).astype(np.intp)
+    branch_probabilities = in_cluster.astype(np.float64)
     probabilities = cluster_probabilities.astype(np.float64, copy=True)
-    branch_labels = np.full(n, -1, dtype=np.intp)
-    branch_probabilities = np.zeros(n)
     centralities = np.zeros(n)
-    clusters = []
-    running = 0
-    for result in results:
+    if n_clusters:
+        centralities[order[bounds[0]:bounds[-1]]] = np.concatenate(
+            [result.centrality for result in results]
+        )
+    for c in np.flatnonzero(split):
+        result = results[c]
         points = result.points
-        clusters.append(result)
-        centralities[points] = result.centrality
         if result.component_labels is not None:
             b_labels = result.component_labels
             b_probs = np.ones(points.shape[0])
-            n_branches = int(b_labels.max()) + 1
-            force_split = True
-        elif result.flat is not None:
+        else:
             b_labels = result.flat.labels
             b_probs = result.flat.probabilities
-            n_branches = result.flat.selected_ids.shape[0]
-            force_split = False
-        else:
-            b_labels = np.zeros(points.shape[0], dtype=np.intp)
-            b_probs = np.ones(points.shape[0])
-            n_branches = 1
-            force_split = False
-        if n_branches <= (1 if label_sides_as_branches else 2) and not force_split:
-            labels[points] = running
-            branch_labels[points] = 0
-            branch_probabilities[points] = 1.0
-            running += 1
-        else:
-            has_noise = int((b_labels < 0).any())
-            labels[points] = b_labels + running + has_noise
-            branch_labels[points] = b_labels
-            branch_probabilities[points] = b_probs
-            probabilities[points] = (probabilities[points] + b_probs) / 2.0
-            running += n_branches + has_noise
+        has_noise = int((b_labels < 0).any())
+        labels[points] = b_labels + first[c] + has_noise
+        branch_labels[points] = b_labels
+        branch_probabilities[points] = b_probs
+        probabilities[points] = (probabilities[points] + b_probs) / 2.0
     return BranchResult(
-        labels, probabilities, branch_labels, branch_probabilities, centralities, clusters
+        labels, probabilities, branch_labels, branch_probabilities, centralities, list(results)
     )
 
 
