@@ -28,10 +28,11 @@ class CondensedTree(NamedTuple):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _emit_subtree_points(
-    hierarchy, start, n_points, parent_label, lambda_value, queue,
+    children, start, n_points, parent_label, lambda_value, queue,
     res_parent, res_child, res_lambda, res_size, pos, point_size,
 ):
-    """Breadth-first walk below ``start``: emit its points."""
+    """Breadth-first walk below ``start``: emit its points (``children``
+    int32 (n_points - 1, 2), the hierarchy's first two columns)."""
     head = 0
     tail = 0
     queue[tail] = start
@@ -47,8 +48,8 @@ def _emit_subtree_points(
             pos += 1
         else:
             row = node - n_points
-            queue[tail] = np.intp(hierarchy[row, 0])
-            queue[tail + 1] = np.intp(hierarchy[row, 1])
+            queue[tail] = children[row, 0]
+            queue[tail + 1] = children[row, 1]
             tail += 2
     return pos
 
@@ -89,10 +90,15 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     node_size = np.empty(root + 1, dtype=point_size.dtype)
     for t in range(n_points):
         node_size[t] = point_size[t]
+    # the first two columns as int32: the walks below read them in random
+    # order, and the compact copy stays in cache where the rows do not
+    children = np.empty((hierarchy.shape[0], 2), dtype=np.int32)
     for row in range(hierarchy.shape[0]):
-        node_size[n_points + row] = (
-            node_size[np.intp(hierarchy[row, 0])] + node_size[np.intp(hierarchy[row, 1])]
-        )
+        left = np.intp(hierarchy[row, 0])
+        right = np.intp(hierarchy[row, 1])
+        children[row, 0] = left
+        children[row, 1] = right
+        node_size[n_points + row] = node_size[left] + node_size[right]
 
     relabel = np.empty(root + 1, dtype=np.intp)
     relabel[root] = n_points
@@ -111,8 +117,8 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
         node = order[head]
         head += 1
         row = node - n_points
-        left = np.intp(hierarchy[row, 0])
-        right = np.intp(hierarchy[row, 1])
+        left = np.intp(children[row, 0])
+        right = np.intp(children[row, 1])
         distance = hierarchy[row, 2]
         if distance > 0.0:
             lambda_value = 1.0 / distance
@@ -144,11 +150,11 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
             tail += 2
         elif not left_big and not right_big:
             pos = _emit_subtree_points(
-                hierarchy, left, n_points, this_label, lambda_value, queue,
+                children, left, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
             pos = _emit_subtree_points(
-                hierarchy, right, n_points, this_label, lambda_value, queue,
+                children, right, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
         elif not left_big:
@@ -156,7 +162,7 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
             order[tail] = right
             tail += 1
             pos = _emit_subtree_points(
-                hierarchy, left, n_points, this_label, lambda_value, queue,
+                children, left, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
         else:
@@ -164,7 +170,7 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
             order[tail] = left
             tail += 1
             pos = _emit_subtree_points(
-                hierarchy, right, n_points, this_label, lambda_value, queue,
+                children, right, n_points, this_label, lambda_value, queue,
                 res_parent, res_child, res_lambda, res_size, pos, point_size,
             )
     return (
