@@ -21,7 +21,7 @@ from .._hdbscan.flat import (
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .batch import batch_outputs, core_clusters, full_clusters, select_clusters
+from .batch import batch_outputs, core_clusters, full_clusters, gather_batch, select_clusters
 from .graphs import (
     core_graph_edges,
     csr_upper_edges,
@@ -95,6 +95,7 @@ _CLUSTER_LEAF_SIZE = 40
 #: the subtree holding the cluster has at most this many nodes per point of
 #: the cluster, and builds one otherwise (tests vary it).
 _SUBSET_NODES_PER_POINT = 4
+_NO_ROWS = np.empty(0, dtype=np.intp)
 
 
 def _cluster_kdtree(space, points):
@@ -346,33 +347,21 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     results, as a list. ``row_order``: for ``full``, the rows of the
     space's kd-tree grouped by cluster like ``order`` (increasing within
     each cluster)."""
-    segments = [order[bounds[c]:bounds[c + 1]] for c in clusters]
-    sizes = np.array([s.shape[0] for s in segments], dtype=np.intp)
-    points = np.concatenate(segments)
-    starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum(sizes, out=starts[1:])
-    centroids = np.empty((sizes.shape[0], space.X.shape[1]))
-    local = np.full(space.X.shape[0], -1, dtype=np.intp)
-    local[points] = np.arange(points.shape[0]) - np.repeat(starts[:-1], sizes)
-    edge_counts = edge_bounds[clusters + 1] - edge_bounds[clusters]
-    mst_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum(edge_counts, out=mst_bounds[1:])
-    # np.take gathers rows several times faster than fancy indexing
-    mst = np.take(global_mst, np.concatenate([
-        edge_order[edge_bounds[c]:edge_bounds[c + 1]] for c in clusters
-    ]), axis=0)
-    mst_src = local[mst[:, 0].astype(np.intp)]
-    mst_dst = local[mst[:, 1].astype(np.intp)]
+    gathered = gather_batch(
+        order, bounds, clusters, edge_order, edge_bounds, global_mst,
+        _NO_ROWS if row_order is None else row_order, space.X.shape[0],
+    )
+    points, starts, local = gathered.points, gathered.bounds, gathered.local
+    mst_src, mst_dst, mst_bounds = gathered.mst_src, gathered.mst_dst, gathered.mst_bounds
+    max_dists = gathered.max_dists
+    segments = [points[starts[b]:starts[b + 1]] for b in range(clusters.shape[0])]
+    centroids = np.empty((clusters.shape[0], space.X.shape[1]))
     X = np.ascontiguousarray(space.X, dtype=np.float64)
     flat_options = selection_options(**selection)
-    max_dists = np.zeros(sizes.shape[0])
-    some = edge_counts > 0
-    if some.any():
-        max_dists[some] = np.maximum.reduceat(mst[:, 2], mst_bounds[:-1][some])
-    out = batch_outputs(points.shape[0], sizes.shape[0])
+    out = batch_outputs(points.shape[0], clusters.shape[0])
     rows = None
     if method != "core":
-        rows = np.concatenate([row_order[bounds[c]:bounds[c + 1]] for c in clusters])
+        rows = gathered.rows
         # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
         # leaves, from a larger ``leaf_size``, is not cut: every cluster builds)
         cut_from = space.tree_for_leaf_size(_CLUSTER_LEAF_SIZE)
@@ -398,7 +387,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point, flat_options, out,
             )
     n_threads = numba.get_num_threads()
-    chunks = _work_chunks(sizes, n_threads)
+    chunks = _work_chunks(np.diff(starts), n_threads)
     if len(chunks) == 1:
         run(chunks[0])
     else:
@@ -407,10 +396,9 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 future.result()
     centrality, edges, n_edges, linkage = out.centrality, out.edges, out.n_edges, out.linkage
     kept_neighbors = neighbors if method == "core" else None
-    # every cluster's spanning-tree edges are a slice of one array
-    mst_local = np.column_stack((mst_src, mst_dst))
+    mst_local = gathered.mst_pairs  # every cluster's edges are a slice of it
     results = []
-    for b in range(sizes.shape[0]):
+    for b in range(clusters.shape[0]):
         start = starts[b]
         end = starts[b + 1]
         m = end - start
