@@ -15,6 +15,7 @@ from numba import njit
 
 from .._config import NUMBA_CACHE
 from .._kernels.sorting import stable_argsort
+from .._kernels.prefetch import prefetch_row
 from .._kernels.union_find import ds_find
 
 
@@ -51,6 +52,9 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
+        if k + 2 < m:
+            # rows are visited in centrality order, scattered over the CSR
+            prefetch_row(indices, indptr[order[k + 2]])
         # distinct components of already-added neighbours
         n_roots = np.intp(0)
         for e in range(indptr[i], indptr[i + 1]):

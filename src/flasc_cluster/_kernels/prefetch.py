@@ -1,0 +1,43 @@
+"""A software prefetch for kernels that visit rows of a large array in an
+order the hardware cannot predict (kernel module).
+
+``prefetch_row(a, i)`` asks the CPU to start loading the cache line of
+element ``i`` of the 1-D array ``a``, or of the first element of row ``i``
+of the 2-D array ``a``; it has no other effect and never faults, even
+out of bounds (LLVM's ``llvm.prefetch``).
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+@intrinsic
+def prefetch_row(typingctx, array, row):
+    """Prefetch ``array[row]`` (1-D) or ``array[row, 0]`` (2-D) for reading
+    (numba intrinsic)."""
+    if not isinstance(array, types.Array) or array.ndim not in (1, 2):
+        return None
+    if not isinstance(row, types.Integer):
+        return None
+    sig = types.void(array, row)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        ary = context.make_array(array_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        indices = [index] + [context.get_constant(types.intp, 0)] * (array_type.ndim - 1)
+        ptr = cgutils.get_item_pointer(
+            context, builder, array_type, ary, indices, wraparound=False,
+        )
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [byte_ptr], fnty)
+        # read, high temporal locality, data cache
+        builder.call(fn, [builder.bitcast(ptr, byte_ptr), ir.Constant(i32, 0),
+                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen

@@ -1,0 +1,37 @@
+"""The software prefetch intrinsic: compiles for the arrays the kernels pass
+it and changes nothing."""
+
+import numba
+import numpy as np
+import pytest
+from numba import njit
+
+from flasc_cluster._kernels.prefetch import prefetch_row
+
+
+@njit
+def _touch_all(a, ahead):
+    total = 0.0
+    for i in range(a.shape[0]):
+        if i + ahead < a.shape[0]:
+            prefetch_row(a, i + ahead)
+        total += a[i].sum() if a.ndim == 2 else a[i]
+    return total
+
+
+@pytest.mark.parametrize("shape", [(50,), (50, 7)])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, np.int32])
+def test_prefetch_leaves_arrays_and_results_unchanged(shape, dtype):
+    a = np.arange(np.prod(shape), dtype=dtype).reshape(shape)
+    before = a.copy()
+    assert _touch_all(a, 3) == pytest.approx(float(before.sum()))
+    np.testing.assert_array_equal(a, before)
+
+
+def test_prefetch_rejects_other_arguments():
+    @njit
+    def three_d(a):
+        prefetch_row(a, 0)
+
+    with pytest.raises(numba.core.errors.TypingError):
+        three_d(np.zeros((2, 2, 2)))
