@@ -79,15 +79,16 @@ def edge_less(w1, a1, b1, w2, a2, b2):
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _scan_leaf(
-    data, idx_array, comp, core, x, c, ci, oi, start, end, alpha, p, bound_w,
+    data, idx_array, comp, core, x, c, ci, oi, start, end, alpha, p,
     best_w, best_j, best_a, best_b, thr, r_max,
 ):
     """Offer rows ``start:end`` as other ends of edges from a point.
 
     The point has component ``c``, core distance ``ci`` and original index
-    ``oi``. Keeps the minimum edge of weight ``<= bound_w``; returns the
-    updated ``(best_w, best_j, best_a, best_b, thr, r_max)`` where ``thr =
-    min(bound_w, best_w)`` and ``r_max`` the matching reduced-distance bound.
+    ``oi``. Keeps the minimum edge of weight ``<= thr`` (the caller's bound);
+    returns the updated ``(best_w, best_j, best_a, best_b, thr, r_max)``,
+    ``thr`` lowered to each better edge's weight and ``r_max`` the matching
+    reduced-distance bound.
     """
     for j in range(start, end):
         if comp[j] == c:
@@ -156,8 +157,7 @@ def _search_point(
     if best_j < 0 and node_comp[node] != c:
         best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
             data, idx_array, comp, core, x, c, ci, oi, node_start[node],
-            node_end[node], alpha, p, bound_w, best_w, best_j, best_a, best_b,
-            thr, r_max,
+            node_end[node], alpha, p, best_w, best_j, best_a, best_b, thr, r_max,
         )
     while node > 0:
         sibling = node + 1 if node % 2 == 1 else node - 1
@@ -178,7 +178,7 @@ def _search_point(
             if node_is_leaf[current]:
                 best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
                     data, idx_array, comp, core, x, c, ci, oi,
-                    node_start[current], node_end[current], alpha, p, bound_w,
+                    node_start[current], node_end[current], alpha, p,
                     best_w, best_j, best_a, best_b, thr, r_max,
                 )
                 continue
@@ -516,8 +516,7 @@ def _search_group(
                     best_w, best_j, best_a, best_b, thr, r_max = _scan_leaf(
                         data, idx_array, comp, core, x, c, ci, oi,
                         node_start[leaf], node_end[leaf], alpha, p,
-                        bound, best_w, best_j, best_a, best_b, thr,
-                        r_max,
+                        best_w, best_j, best_a, best_b, thr, r_max,
                     )
             _record(row, best_w, best_j, bound, point_lb, cand_w,
                     cand_j, cand_exact)
