@@ -75,9 +75,7 @@ class BatchInputs(NamedTuple):
     points: np.ndarray  # intp (total,) global ids, cluster after cluster
     bounds: np.ndarray  # intp (n_clusters + 1,) each cluster's first row in points
     local: np.ndarray  # intp (n,) local id of each point of the batch, else -1
-    mst_src: np.ndarray  # intp (n_edges,) in-cluster spanning-tree edges, local ids
-    mst_dst: np.ndarray  # intp (n_edges,)
-    mst_pairs: np.ndarray  # intp (n_edges, 2) the same edges as rows
+    mst_pairs: np.ndarray  # intp (n_edges, 2) in-cluster spanning-tree edges, local ids
     mst_bounds: np.ndarray  # intp (n_clusters + 1,) each cluster's first edge
     max_dists: np.ndarray  # float64 (n_clusters,) largest in-cluster edge weight (0: none)
     rows: np.ndarray  # intp (total,) the points' kd-tree rows (empty if not asked)
@@ -112,26 +110,18 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
             if with_rows:
                 rows[starts[b] + t] = row_order[bounds[c] + t]
     n_edges = mst_bounds[n_b]
-    mst_src = np.empty(n_edges, dtype=np.intp)
-    mst_dst = np.empty(n_edges, dtype=np.intp)
     mst_pairs = np.empty((n_edges, 2), dtype=np.intp)
     max_dists = np.zeros(n_b)
     for b in range(n_b):
         c = clusters[b]
         for t in range(mst_bounds[b + 1] - mst_bounds[b]):
             e = edge_order[edge_bounds[c] + t]
-            a = local[np.intp(global_mst[e, 0])]
-            z = local[np.intp(global_mst[e, 1])]
             q = mst_bounds[b] + t
-            mst_src[q] = a
-            mst_dst[q] = z
-            mst_pairs[q, 0] = a
-            mst_pairs[q, 1] = z
+            mst_pairs[q, 0] = local[np.intp(global_mst[e, 0])]
+            mst_pairs[q, 1] = local[np.intp(global_mst[e, 1])]
             if t == 0 or global_mst[e, 2] > max_dists[b]:
                 max_dists[b] = global_mst[e, 2]
-    return BatchInputs(
-        points, starts, local, mst_src, mst_dst, mst_pairs, mst_bounds, max_dists, rows
-    )
+    return BatchInputs(points, starts, local, mst_pairs, mst_bounds, max_dists, rows)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -304,14 +294,14 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, mst_src, mst_dst,
+def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, mst_pairs,
                   mst_bounds, selection, out):
     """:func:`full_clusters` for clusters with ``core`` graphs.
 
     ``local`` intp (n,) each point's local id in its own cluster (-1 for
     noise), ``neighbors`` intp (n, k) the fit's neighbour lists,
-    ``mst_src``/``mst_dst`` the in-cluster spanning-tree edges in local ids,
-    cluster ``b``'s at ``mst_bounds[b]:mst_bounds[b + 1]``.
+    ``mst_pairs`` intp (n_edges, 2) the in-cluster spanning-tree edges in
+    local ids, cluster ``b``'s at ``mst_bounds[b]:mst_bounds[b + 1]``.
     """
     for t in range(clusters.shape[0]):
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
@@ -320,9 +310,9 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
         # rows of earlier neighbours only, unsorted, with duplicates: the sweep
         # and the partners only look back, do not depend on the order of a
         # row and count each neighbour component once
+        tree = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
         indptr, indices = grouped_csr(*core_graph_edges(
-            pts, local, neighbors, mst_src[mst_bounds[b]:mst_bounds[b + 1]],
-            mst_dst[mst_bounds[b]:mst_bounds[b + 1]], rank,
+            pts, local, neighbors, tree[:, 0].copy(), tree[:, 1].copy(), rank,
         ), m)
         edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
         partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)

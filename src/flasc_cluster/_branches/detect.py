@@ -95,6 +95,8 @@ _CLUSTER_LEAF_SIZE = 40
 #: the subtree holding the cluster has at most this many nodes per point of
 #: the cluster, and builds one otherwise (tests vary it).
 _SUBSET_NODES_PER_POINT = 4
+
+#: :func:`~.batch.gather_batch`'s ``row_order`` when no tree rows are needed.
 _NO_ROWS = np.empty(0, dtype=np.intp)
 
 
@@ -352,8 +354,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         _NO_ROWS if row_order is None else row_order, space.X.shape[0],
     )
     points, starts, local = gathered.points, gathered.bounds, gathered.local
-    mst_src, mst_dst, mst_bounds = gathered.mst_src, gathered.mst_dst, gathered.mst_bounds
-    max_dists = gathered.max_dists
+    mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
     segments = [points[starts[b]:starts[b + 1]] for b in range(clusters.shape[0])]
     centroids = np.empty((clusters.shape[0], space.X.shape[1]))
     X = np.ascontiguousarray(space.X, dtype=np.float64)
@@ -378,8 +379,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             centroids[b] = weighted_mean(space.X[segment], cluster_probabilities[segment])
         if method == "core":
             core_clusters(
-                X, points, starts, group, centroids, space.p, local, neighbors, mst_src,
-                mst_dst, mst_bounds, flat_options, out,
+                X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
+                mst_bounds, flat_options, out,
             )
         else:
             full_clusters(
@@ -396,7 +397,6 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 future.result()
     centrality, edges, n_edges, linkage = out.centrality, out.edges, out.n_edges, out.linkage
     kept_neighbors = neighbors if method == "core" else None
-    mst_local = gathered.mst_pairs  # every cluster's edges are a slice of it
     results = []
     for b in range(clusters.shape[0]):
         start = starts[b]
@@ -404,7 +404,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         m = end - start
         row = start - b
         tree_edges = edges[row:row + n_edges[b]]
-        cluster_mst = mst_local[mst_bounds[b]:mst_bounds[b + 1]]
+        cluster_mst = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
         common = {
             "points": segments[b], "centrality": centrality[start:end], "graph": None,
             "spanning_tree": tree_edges, "max_dist": float(max_dists[b]),
@@ -495,8 +495,9 @@ def detect_branches(
 ):
     """Branch pass over every cluster and FLASC's combined labelling.
 
-    ``previous``: an earlier FitResult with the same graph method; a cluster with the same points and probabilities reuses its
-    centrality hierarchy and only runs the selection again.
+    ``previous``: an earlier FitResult with the same graph method; a
+    cluster with the same points and probabilities (:func:`_reused`) reuses
+    its centrality hierarchy and only runs the selection again.
 
     ``sample_weight``: None or float64 (n,); branch sizes are then weight
     sums (as fast_hdbscan's ``BranchDetector``) and the centroid weighs each

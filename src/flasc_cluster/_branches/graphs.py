@@ -10,10 +10,7 @@ from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import rdist, rdist_to_dist
-from .._kernels.prefetch import prefetch_row
-
-#: How many points ahead :func:`core_graph_edges` prefetches neighbour rows.
-_AHEAD = 2
+from .._kernels.prefetch import AHEAD, prefetch_row
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -141,9 +138,9 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank):
         dst[pos] = b
         pos += 1
     for i in range(m):
-        if i + _AHEAD < m:
+        if i + AHEAD < m:
             # the rows of a cluster's points lie scattered over the array
-            prefetch_row(neighbors, points[i + _AHEAD])
+            prefetch_row(neighbors, points[i + AHEAD])
         rank_i = rank[i]
         for q in range(k):
             g = neighbors[points[i], q]

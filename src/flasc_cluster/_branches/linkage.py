@@ -14,8 +14,8 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
+from .._kernels.prefetch import AHEAD, prefetch_row
 from .._kernels.sorting import stable_argsort
-from .._kernels.prefetch import prefetch_row
 from .._kernels.union_find import ds_find
 
 
@@ -52,9 +52,9 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
-        if k + 2 < m:
+        if k + AHEAD < m:
             # rows are visited in centrality order, scattered over the CSR
-            prefetch_row(indices, indptr[order[k + 2]])
+            prefetch_row(indices, indptr[order[k + AHEAD]])
         # distinct components of already-added neighbours
         n_roots = np.intp(0)
         for e in range(indptr[i], indptr[i + 1]):

@@ -12,6 +12,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+#: How many steps ahead the kernels prefetch: far enough for the line to
+#: arrive, near enough to stay in cache (2 was fastest on 10^5 scattered rows).
+AHEAD = 2
+
 
 @intrinsic
 def prefetch_row(typingctx, array, row):
