@@ -61,11 +61,12 @@ def _assert_same_cluster(a, b):
 @pytest.mark.parametrize("options", OPTIONS)
 @pytest.mark.parametrize("method", ["full", "core"])
 @pytest.mark.parametrize("name", ["walks", "lattice"])
-def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, options):
+def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, options,
+                                                    space_backend):
     X = _data(name)
     params = dict(min_cluster_size=20, branch_detection_method=method, **options)
     batched_clusters = []
-    for kernel in ("full_clusters", "core_clusters"):
+    for kernel in ("full_clusters", "brute_full_clusters", "core_clusters"):
         original = getattr(detect, kernel)
 
         def spy(*args, _original=original, **kwargs):

@@ -70,7 +70,7 @@ def _tie_mask(model, params):
 
 @pytest.mark.parametrize("method", ["full", "core"])
 @pytest.mark.parametrize("name,loader,params", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_agrees_with_pyflasc(name, loader, params, method):
+def test_agrees_with_pyflasc(name, loader, params, method, space_backend):
     X = loader()
     params = dict(params, branch_detection_method=method)
     ref = run_pyflasc(X, **params)
@@ -125,7 +125,7 @@ def test_reference_is_not_stable_under_row_order():
     assert adjusted_rand_score(ref["labels"], ours.labels_) == 1.0
 
 
-def test_full_agrees_with_hdbscan_branches():
+def test_full_agrees_with_hdbscan_branches(space_backend):
     X = load_flared()
     ref = run_hdbscan_branches(X, min_cluster_size=20, min_samples=5)
     params = dict(min_cluster_size=20, min_samples=5)

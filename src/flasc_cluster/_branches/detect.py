@@ -21,7 +21,14 @@ from .._hdbscan.flat import (
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .batch import batch_outputs, core_clusters, full_clusters, gather_batch, select_clusters
+from .batch import (
+    batch_outputs,
+    brute_full_clusters,
+    core_clusters,
+    full_clusters,
+    gather_batch,
+    select_clusters,
+)
 from .graphs import (
     core_graph_edges,
     csr_upper_edges,
@@ -348,7 +355,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     points), a list of clusters per thread (:mod:`.batch`); the same
     results, as a list. ``row_order``: for ``full``, the rows of the
     space's kd-tree grouped by cluster like ``order`` (increasing within
-    each cluster)."""
+    each cluster); None for ``full`` on a ``brute`` space, whose clusters
+    scan all pairs instead (:func:`~.batch.brute_full_clusters`)."""
     gathered = gather_batch(
         order, bounds, clusters, edge_order, edge_bounds, global_mst,
         _NO_ROWS if row_order is None else row_order, space.X.shape[0],
@@ -361,7 +369,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
     rows = None
-    if method != "core":
+    brute = method != "core" and row_order is None
+    if method != "core" and not brute:
         rows = gathered.rows
         # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
         # leaves, from a larger ``leaf_size``, is not cut: every cluster builds)
@@ -381,6 +390,11 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
                 mst_bounds, flat_options, out,
+            )
+        elif brute:
+            brute_full_clusters(
+                X, points, starts, group, centroids, max_dists, float(alpha), space.p,
+                flat_options, out,
             )
         else:
             full_clusters(
@@ -559,7 +573,7 @@ def detect_branches(
         batched = np.flatnonzero(small)
         if batched.shape[0]:
             row_order = None
-            if method != "core":
+            if method != "core" and not space.brute:
                 row_order = group_by_label(cluster_labels[space.mst_tree.idx_array], n_clusters)
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,

@@ -110,7 +110,8 @@ def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges):
     m1 = parent.shape[0] + 1.0
     for q in range(n_roots):
         keys[q] = -size[roots[q]] * m1 + roots[q]
-    sel = np.argsort(keys[:n_roots])
+    # distinct keys: the merge sort other kernels compile anyway
+    sel = np.argsort(keys[:n_roots], kind="mergesort")
     for q in range(n_roots):
         n_edges = join_one(i, roots[sel[q]], w, parent, size, edges, n_edges)
     return n_edges

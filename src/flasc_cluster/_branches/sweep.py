@@ -34,6 +34,7 @@ from .._hdbscan.space_tree import (
     QUERY_CHUNK,
     key_less,
     leaf_of_row,
+    leaf_rdists,
     min_rdist_to_node,
     rdist_add,
     rdist_reject_bound,
@@ -524,3 +525,74 @@ def full_graph_pairs(tree, max_dist, alpha, p):
                 dst[count] = j
                 count += 1
     return src[:count].copy(), dst[:count].copy()
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def brute_full_sweep(data, centrality, max_dist, alpha, p):
+    """:func:`full_graph_spanning_tree` by scanning all pairs: for small
+    inputs (:data:`~flasc_cluster._hdbscan.space.BRUTE_MAX_POINTS`), whose
+    first fit then compiles no kd-tree kernel.
+
+    ``data`` float64 (m, d), the cluster's points by local id. Returns
+    ``(edges, partner)`` exactly as :func:`full_sweep` and
+    :func:`earlier_partners` give them: each added point meets the
+    components of all earlier points within reach (the same set as the
+    tree's range query, hence the same unions in the same order), and the
+    partners are the nearest earlier points within reach, ties by smallest
+    id. The points are copied in centrality order, so the earlier points of
+    each are a prefix, scanned with the vectorised
+    :func:`~flasc_cluster._hdbscan.space_tree.leaf_rdists`.
+    """
+    m = data.shape[0]
+    order, rank = centrality_order(centrality)
+    ordered = np.empty_like(data)
+    for k in range(m):
+        for q in range(data.shape[1]):
+            ordered[k, q] = data[order[k], q]
+    columns = np.ascontiguousarray(ordered.T)
+    scratch = np.empty(m, dtype=np.float64)
+    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
+    parent = np.arange(m)
+    size = np.ones(m, dtype=np.intp)
+    stamp = np.full(m, -1, dtype=np.intp)
+    edges = np.empty((max(m - 1, 0), 3))
+    n_edges = np.intp(0)  # not a literal: callees compile once
+    roots = np.empty(m, dtype=np.intp)
+    keys = np.empty(m, dtype=np.float64)
+    for k in range(1, m):
+        i = order[k]
+        leaf_rdists(ordered, columns, ordered[k], 0, k, p, scratch)
+        n_roots = 0
+        for t in range(k):
+            r = scratch[t]
+            if r > r_reject or not within_bound(r, max_dist, alpha, p):
+                continue
+            rj = ds_find(parent, order[t])
+            if stamp[rj] != k:
+                stamp[rj] = k
+                roots[n_roots] = rj
+                n_roots += 1
+        if n_roots == 1:
+            n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
+        elif n_roots > 1:
+            n_edges = join_components(
+                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
+            )
+    edges = edges[:n_edges].copy()
+    partner = np.full(m, -1, dtype=np.intp)
+    joiners = tied_joiners(edges, m)
+    for t in range(joiners.shape[0]):
+        i = joiners[t]
+        k = rank[i]
+        leaf_rdists(ordered, columns, ordered[k], 0, k, p, scratch)
+        best_d = np.inf
+        best_j = np.intp(-1)
+        for s in range(k):
+            d = rdist_to_dist(scratch[s], p)
+            if not d / alpha <= max_dist:
+                continue
+            if key_less(d, order[s], best_d, best_j):
+                best_d = d
+                best_j = order[s]
+        partner[i] = best_j
+    return edges, partner

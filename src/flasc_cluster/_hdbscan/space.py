@@ -23,6 +23,13 @@ MINKOWSKI_METRICS = {
 }
 
 
+#: Inputs of at most this many points take the brute-force kernels
+#: (:mod:`~flasc_cluster._hdbscan.brute`: O(n^2) distances each, no kd-tree),
+#: whose compilation on a first fit with a cold numba cache takes a fraction
+#: of the kd-tree kernels'. Results do not depend on it.
+BRUTE_MAX_POINTS = 4096
+
+
 def _sorted_knn(dist, idx, k):
     """Drop each row's own index (or, if absent, its last entry); keep k
     neighbours ordered by (distance, index)."""
@@ -75,19 +82,37 @@ class KDSpace:
     (``mst_tree``, about a quarter of the points per leaf), on which the
     spanning tree's searches prune best, and the neighbour searches use its
     top levels, the tree of ``leaf_size`` (``tree``), whose larger leaves
-    the vectorised leaf scans prefer.
+    the vectorised leaf scans prefer. Both are built on first use: with at
+    most :data:`BRUTE_MAX_POINTS` points (``brute``) the neighbours, the
+    spanning tree and the branch pass scan all pairs instead
+    (:mod:`~flasc_cluster._hdbscan.brute`), with the same results, and only
+    a prediction builds the tree.
     """
 
     kind = "kd_tree"
 
     def __init__(self, X, p, leaf_size):
-        from .space_tree import build_kdtree
-
         self.X = X
         self.p = float(p)
-        leaf_size = int(leaf_size)
-        self.mst_tree = build_kdtree(X, max(1, leaf_size // 4))
-        self.tree = _top_levels(self.mst_tree, _n_levels(X.shape[0], leaf_size))
+        self.leaf_size = int(leaf_size)
+        self.brute = X.shape[0] <= BRUTE_MAX_POINTS
+        self._mst_tree = None
+
+    @property
+    def mst_tree(self):
+        """The kd-tree for ``leaf_size // 4`` (built on first use)."""
+        if self._mst_tree is None:
+            from .space_tree import build_kdtree, build_kdtree_serial
+
+            # the same tree; a small one is not worth the parallel kernel's compilation
+            build = build_kdtree_serial if self.brute else build_kdtree
+            self._mst_tree = build(self.X, max(1, self.leaf_size // 4))
+        return self._mst_tree
+
+    @property
+    def tree(self):
+        """The kd-tree for ``leaf_size``: the top levels of :attr:`mst_tree`."""
+        return _top_levels(self.mst_tree, _n_levels(self.X.shape[0], self.leaf_size))
 
     def tree_for_leaf_size(self, leaf_size):
         """The top levels of ``mst_tree`` that form the tree of ``leaf_size``
@@ -98,11 +123,22 @@ class KDSpace:
         return _top_levels(self.mst_tree, n_levels)
 
     def knn(self, k):
+        if self.brute:
+            from .brute import brute_knn
+
+            return brute_knn(self.X, int(k), self.p)
         from .space_tree import knn_query
 
         return knn_query(self.tree, int(k), self.p)
 
     def mst(self, core_distances, alpha, knn=None):
+        if self.brute:
+            from .brute import brute_mst
+
+            edges = brute_mst(
+                self.X, np.ascontiguousarray(core_distances, np.float64), float(alpha), self.p
+            )
+            return edges[np.lexsort((edges[:, 1], edges[:, 0], edges[:, 2]))]
         from .boruvka import boruvka_mst, boruvka_mst_knn
 
         if knn is None:
