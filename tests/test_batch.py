@@ -16,6 +16,16 @@ from flasc_cluster._branches import detect
 from flasc_cluster.datasets import make_branching_stars, make_random_walk_clusters
 
 
+@pytest.fixture(autouse=True)
+def _kd_tree_fits(monkeypatch):
+    """Batches run on kd-tree spaces only: a space of at most
+    ``BRUTE_MAX_POINTS`` points runs its clusters one by one
+    (``tests/test_brute.py``), so these fits always take the tree."""
+    from flasc_cluster._hdbscan import space
+
+    monkeypatch.setattr(space, "BRUTE_MAX_POINTS", 0)
+
+
 def _data(name):
     if name == "walks":
         X, _ = make_random_walk_clusters(
@@ -61,12 +71,11 @@ def _assert_same_cluster(a, b):
 @pytest.mark.parametrize("options", OPTIONS)
 @pytest.mark.parametrize("method", ["full", "core"])
 @pytest.mark.parametrize("name", ["walks", "lattice"])
-def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, options,
-                                                    space_backend):
+def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, options):
     X = _data(name)
     params = dict(min_cluster_size=20, branch_detection_method=method, **options)
     batched_clusters = []
-    for kernel in ("full_clusters", "brute_full_clusters", "core_clusters"):
+    for kernel in ("full_clusters", "core_clusters"):
         original = getattr(detect, kernel)
 
         def spy(*args, _original=original, **kwargs):

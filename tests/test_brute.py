@@ -3,8 +3,8 @@
 Up to ``BRUTE_MAX_POINTS`` points a Minkowski fit scans all pairs for its
 neighbours, spanning tree and ``full`` branch sweeps
 (:mod:`flasc_cluster._hdbscan.brute`,
-:func:`flasc_cluster._branches.sweep.brute_full_sweep`) and builds no
-kd-tree. Every result must be identical bit for bit to the kd-tree path's,
+:func:`flasc_cluster._branches.sweep.brute_full_sweep`), runs its clusters'
+branch passes one by one rather than batched, and builds no kd-tree. Every result must be identical bit for bit to the kd-tree path's,
 including on tied distances, duplicate points and tied centralities.
 """
 
@@ -153,7 +153,7 @@ def test_the_size_picks_the_backend(monkeypatch):
     X = make_branching_stars(600, 2, random_state=2)[0]
     monkeypatch.setattr(space_module, "BRUTE_MAX_POINTS", 600)
     calls = []
-    for kernel in ("full_clusters", "brute_full_clusters"):
+    for kernel in ("full_clusters", "brute_full_sweep", "full_graph_spanning_tree"):
         original = getattr(detect, kernel)
 
         def spy(*args, _original=original, _kernel=kernel, **kwargs):
@@ -164,7 +164,7 @@ def test_the_size_picks_the_backend(monkeypatch):
     model = FLASC(min_cluster_size=15).fit(X)
     space = model._result.space
     assert space.brute and space._mst_tree is None
-    assert set(calls) == {"brute_full_clusters"}
+    assert set(calls) == {"brute_full_sweep"}
     from flasc_cluster.prediction import approximate_predict
 
     labels = approximate_predict(model, X[:50]).labels

@@ -36,7 +36,7 @@ from .._hdbscan.space_tree import (
 )
 from .graphs import core_graph_edges, grouped_csr
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
-from .sweep import brute_full_sweep, earlier_partners_serial, full_sweep
+from .sweep import earlier_partners_serial, full_sweep
 
 
 class BatchOutputs(NamedTuple):
@@ -290,25 +290,6 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
         partner = earlier_partners_serial(
             cluster_tree, rank, max_dists[b], alpha, p, joiner_rows,
         )
-        _store(b, start, m, centrality, edges, partner, selection, out)
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
-def brute_full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, selection,
-                        out):
-    """:func:`full_clusters` without a kd-tree, for small inputs
-    (:data:`~flasc_cluster._hdbscan.space.BRUTE_MAX_POINTS`): each cluster's
-    sweep and partners scan all pairs
-    (:func:`~flasc_cluster._branches.sweep.brute_full_sweep`); the same
-    results."""
-    for t in range(clusters.shape[0]):
-        b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
-        m = pts.shape[0]
-        data = np.empty((m, X.shape[1]))
-        for q in range(m):
-            for k in range(X.shape[1]):
-                data[q, k] = X[pts[q], k]
-        edges, partner = brute_full_sweep(data, centrality, max_dists[b], alpha, p)
         _store(b, start, m, centrality, edges, partner, selection, out)
 
 

@@ -21,14 +21,7 @@ from .._hdbscan.flat import (
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .batch import (
-    batch_outputs,
-    brute_full_clusters,
-    core_clusters,
-    full_clusters,
-    gather_batch,
-    select_clusters,
-)
+from .batch import batch_outputs, core_clusters, full_clusters, gather_batch, select_clusters
 from .graphs import (
     core_graph_edges,
     csr_upper_edges,
@@ -37,7 +30,7 @@ from .graphs import (
     symmetric_csr,
 )
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
-from .sweep import full_graph_pairs, full_graph_spanning_tree
+from .sweep import brute_full_sweep, full_graph_pairs, full_graph_spanning_tree
 
 
 class ClusterBranches(NamedTuple):
@@ -163,10 +156,17 @@ def detect_cluster_branches(
         # no materialised graph; the spanning-tree edges pass the sweep's edge
         # test by themselves (Boruvka weighs them max(core_i, core_j, d/alpha)
         # with the same expression), so this is the CSR path's graph
-        tree_edges, n_components, partner = full_graph_spanning_tree(
-            _cluster_kdtree(space, points), np.ascontiguousarray(centrality, np.float64),
-            max_dist, float(alpha), space.p,
-        )
+        centrality = np.ascontiguousarray(centrality, np.float64)
+        if space.brute:  # all pairs, no kd-tree: the same result
+            tree_edges, partner = brute_full_sweep(
+                np.ascontiguousarray(space.X[points]), centrality, max_dist, float(alpha),
+                space.p,
+            )
+            n_components = m - tree_edges.shape[0]
+        else:
+            tree_edges, n_components, partner = full_graph_spanning_tree(
+                _cluster_kdtree(space, points), centrality, max_dist, float(alpha), space.p,
+            )
         graph = None
     else:
         if method == "full":
@@ -308,6 +308,9 @@ def _batchable(space, method, global_mst, sample_weight):
     """Whether :func:`_batch_branches` serves this fit's clusters."""
     return (
         space.kind == "kd_tree"
+        # a small space's clusters run one by one: their kernels are those of
+        # the clustering pass, with no batch kernel to compile on a first fit
+        and not space.brute
         and global_mst is not None
         and sample_weight is None
         and (method == "core" or _USE_FULL_SWEEP)
@@ -355,8 +358,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     points), a list of clusters per thread (:mod:`.batch`); the same
     results, as a list. ``row_order``: for ``full``, the rows of the
     space's kd-tree grouped by cluster like ``order`` (increasing within
-    each cluster); None for ``full`` on a ``brute`` space, whose clusters
-    scan all pairs instead (:func:`~.batch.brute_full_clusters`)."""
+    each cluster)."""
     gathered = gather_batch(
         order, bounds, clusters, edge_order, edge_bounds, global_mst,
         _NO_ROWS if row_order is None else row_order, space.X.shape[0],
@@ -369,8 +371,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
     rows = None
-    brute = method != "core" and row_order is None
-    if method != "core" and not brute:
+    if method != "core":
         rows = gathered.rows
         # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
         # leaves, from a larger ``leaf_size``, is not cut: every cluster builds)
@@ -390,11 +391,6 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
                 mst_bounds, flat_options, out,
-            )
-        elif brute:
-            brute_full_clusters(
-                X, points, starts, group, centroids, max_dists, float(alpha), space.p,
-                flat_options, out,
             )
         else:
             full_clusters(
@@ -573,7 +569,7 @@ def detect_branches(
         batched = np.flatnonzero(small)
         if batched.shape[0]:
             row_order = None
-            if method != "core" and not space.brute:
+            if method != "core":
                 row_order = group_by_label(cluster_labels[space.mst_tree.idx_array], n_clusters)
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,

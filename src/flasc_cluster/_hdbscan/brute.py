@@ -104,14 +104,19 @@ def brute_mst(data, core, alpha, p):
         leaf_rdists(work, columns, x, 0, m, p, scratch)
         # v's pairs improve the best known edges: a strictly lighter pair
         # first (branch-free), equal weights then by (min, max) index
+        if p == 2.0 and alpha == 1.0:  # the common case, a loop that vectorises
+            for t in range(m):
+                scratch[t] = max(core_v, rest_core[t], np.sqrt(scratch[t]))
+        else:
+            for t in range(m):
+                scratch[t] = max(core_v, rest_core[t], rdist_to_dist(scratch[t], p) / alpha)
         tied = False
         for t in range(m):
-            w = max(core_v, rest_core[t], rdist_to_dist(scratch[t], p) / alpha)
+            w = scratch[t]
             better = w < best_w[t]
             tied |= w == best_w[t]
             best_u[t] = v if better else best_u[t]
             best_w[t] = w if better else best_w[t]
-            scratch[t] = w
         if tied:
             for t in range(m):
                 if scratch[t] == best_w[t]:
