@@ -139,7 +139,9 @@ def write_markdown(report, path):
         lines.append(
             f"A fresh process running `import flasc_cluster` and a first "
             f"`FLASC(min_cluster_size={cfg['min_cluster_size']}).fit(X)` on `{cs['data']}` "
-            f"(median of {cs['repeats']} for the warm-cache and bare-import rows)."
+            f"(median of {cs['repeats']} for the warm-cache and the two bare rows). The last "
+            "row is the floor of any numba-based estimator with a warm cache: numba's "
+            "start-up on its first call and the process exit."
         )
         lines.append("")
         lines.append("| numba cache | process wall | import flasc_cluster | first fit |")
@@ -150,6 +152,9 @@ def write_markdown(report, path):
                          f"{_fmt_s(r['fit_s'])} s |")
         lines.append(f"| bare `python -c \"{BARE_SNIPPET}\"` | {_fmt_s(cs['bare_import_s'])} s "
                      "| – | – |")
+        if "trivial_kernel_s" in cs:
+            lines.append(f"| bare import + first call of one trivial cached numba kernel | "
+                         f"{_fmt_s(cs['trivial_kernel_s'])} s | – | – |")
     lines.append("")
     lines.append("Only ratios between libraries within one run are comparable; absolute "
                  "times depend on the machine and its load.")

@@ -444,6 +444,22 @@ t3 = time.perf_counter()
 print(json.dumps(dict(import_s=t1 - t0, fit_s=t3 - t2)))
 """
 BARE_SNIPPET = "import sklearn.base, numba"
+# the floor of any numba estimator with a warm cache: the bare import plus the
+# first call of one trivial cached kernel (numba's start-up on first use:
+# its typing and lowering registries, the cache lookup) and the process exit
+TRIVIAL_KERNEL = """
+import numba
+@numba.njit(cache=True)
+def total(a):
+    s = 0.0
+    for x in a:
+        s += x
+    return s
+"""
+TRIVIAL_SNIPPET = (
+    "import sklearn.base, numba, sys, numpy; sys.path.insert(0, sys.argv[1]); "
+    "import flasc_bench_trivial; flasc_bench_trivial.total(numpy.ones(3))"
+)
 
 
 def _installed_env(numba_cache_dir):
@@ -474,6 +490,16 @@ def cold_start(data_path, *, min_cluster_size, repeats, workdir):
     _timed_process([py, "-c", "import flasc_cluster"], env)
     bare = [_timed_process([py, "-c", BARE_SNIPPET], env)[0] for _ in range(repeats)]
     result["bare_import_s"] = statistics.median(bare)
+    module_dir = Path(tempfile.mkdtemp(prefix="trivial_kernel_", dir=workdir))
+    (module_dir / "flasc_bench_trivial.py").write_text(TRIVIAL_KERNEL)
+    trivial_env = _installed_env(module_dir / "cache")
+    _timed_process([py, "-c", TRIVIAL_SNIPPET, str(module_dir)], trivial_env)  # fills the cache
+    trivial = [
+        _timed_process([py, "-c", TRIVIAL_SNIPPET, str(module_dir)], trivial_env)[0]
+        for _ in range(repeats)
+    ]
+    result["trivial_kernel_s"] = statistics.median(trivial)
+    shutil.rmtree(module_dir, ignore_errors=True)
 
     cache = Path(tempfile.mkdtemp(prefix="numba_cold_", dir=workdir))
     # Cold: an empty NUMBA_CACHE_DIR, so every kernel compiles (and is cached).

@@ -544,7 +544,12 @@ def brute_full_sweep(data, centrality, max_dist, alpha, p):
     :func:`~flasc_cluster._hdbscan.space_tree.leaf_rdists`.
     """
     m = data.shape[0]
-    order, rank = centrality_order(centrality)
+    # centrality_order's stable order, by the merge sort the linkage compiles
+    # anyway (its radix sort pays off only on larger clusters)
+    order = np.argsort(centrality, kind="mergesort")
+    rank = np.empty(m, dtype=np.intp)
+    for k in range(m):
+        rank[order[k]] = k
     ordered = np.empty_like(data)
     for k in range(m):
         for q in range(data.shape[1]):
