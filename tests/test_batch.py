@@ -16,14 +16,19 @@ from flasc_cluster._branches import detect
 from flasc_cluster.datasets import make_branching_stars, make_random_walk_clusters
 
 
-@pytest.fixture(autouse=True)
-def _kd_tree_fits(monkeypatch):
+@pytest.fixture(autouse=True, params=["tree sweeps", "all-pairs sweeps"])
+def _kd_tree_fits(request, monkeypatch):
     """Batches run on kd-tree spaces only: a space of at most
     ``BRUTE_MAX_POINTS`` points runs its clusters one by one
-    (``tests/test_brute.py``), so these fits always take the tree."""
+    (``tests/test_brute.py``), so these fits always take the tree. A
+    batched ``full`` cluster sweeps its kd-tree, or all pairs when small
+    (``_BRUTE_CLUSTER_MAX``): every test runs both ways."""
     from flasc_cluster._hdbscan import space
 
     monkeypatch.setattr(space, "BRUTE_MAX_POINTS", 0)
+    monkeypatch.setattr(
+        detect, "_BRUTE_CLUSTER_MAX", 0 if request.param == "tree sweeps" else 10**9
+    )
 
 
 def _data(name):

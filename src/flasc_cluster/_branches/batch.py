@@ -36,7 +36,7 @@ from .._hdbscan.space_tree import (
 )
 from .graphs import core_graph_edges, grouped_csr
 from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
-from .sweep import earlier_partners_serial, full_sweep
+from .sweep import brute_full_sweep, earlier_partners_serial, full_sweep
 
 
 class BatchOutputs(NamedTuple):
@@ -260,7 +260,7 @@ def _cluster_tree(X, pts, tree, rows, local, leaf_size, nodes_per_point):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, tree, rows,
-                  local, leaf_size, nodes_per_point, selection, out):
+                  local, leaf_size, nodes_per_point, brute_max, selection, out):
     """Branch hierarchies and selections of the ``clusters`` (intp indices
     into ``bounds``), with ``full`` graphs on a kd-tree space.
 
@@ -276,20 +276,30 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
     cluster gets
     :func:`~flasc_cluster._branches.sweep.full_graph_spanning_tree` on a
     kd-tree over its points (:func:`_cluster_tree`; any tree gives the same
-    result), then, if its graph is connected, the linkage matrix and
+    result), or, with at most ``brute_max`` points, the same sweep over all
+    pairs (:func:`~flasc_cluster._branches.sweep.brute_full_sweep`), then, if its graph is connected, the linkage matrix and
     :func:`~flasc_cluster._hdbscan.select.flat_selection`, written to
     ``out`` (:class:`BatchOutputs`).
     """
     for t in range(clusters.shape[0]):
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
-        cluster_tree = _cluster_tree(
-            X, pts, tree, rows[start:start + m], local, leaf_size, nodes_per_point,
-        )
-        edges, rank, joiner_rows = full_sweep(cluster_tree, centrality, max_dists[b], alpha, p)
-        partner = earlier_partners_serial(
-            cluster_tree, rank, max_dists[b], alpha, p, joiner_rows,
-        )
+        if m <= brute_max:
+            data = np.empty((m, X.shape[1]))
+            for q in range(m):
+                for k in range(X.shape[1]):
+                    data[q, k] = X[pts[q], k]
+            edges, partner = brute_full_sweep(data, centrality, max_dists[b], alpha, p)
+        else:
+            cluster_tree = _cluster_tree(
+                X, pts, tree, rows[start:start + m], local, leaf_size, nodes_per_point,
+            )
+            edges, rank, joiner_rows = full_sweep(
+                cluster_tree, centrality, max_dists[b], alpha, p
+            )
+            partner = earlier_partners_serial(
+                cluster_tree, rank, max_dists[b], alpha, p, joiner_rows,
+            )
         _store(b, start, m, centrality, edges, partner, selection, out)
 
 
