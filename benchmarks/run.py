@@ -54,7 +54,10 @@ SUPPORTED = {
 }
 FULL_GRID = dict(n=(10_000, 100_000, 1_000_000), d=(2, 8, 16))
 QUICK_GRID = dict(n=(10_000, 100_000), d=(2, 8))
-WARMUP_SAMPLES = 3000
+# above flasc_cluster's BRUTE_MAX_POINTS (3000): smaller data takes its
+# all-pairs kernels, so a smaller warm-up would leave the kd-tree kernels of
+# every timed cell to compile inside the timed fit
+WARMUP_SAMPLES = 6000
 READY = "@@READY"
 
 
@@ -77,7 +80,7 @@ def generator_params(family, n, d, seed):
 def warmup_params(family, d, seed):
     """A small data set of the same family and dimension for the warm-up fit.
 
-    A row slice of a large cell would be mostly noise (e.g. 3000 rows of
+    A row slice of a large cell would be mostly noise (e.g. 6000 rows of
     100k random-walk points spread over 400 clusters), leaving the branch
     kernels uncompiled until the timed fit; a small generated set with a few
     well-populated clusters exercises every stage.
