@@ -4,7 +4,8 @@ Up to ``BRUTE_MAX_POINTS`` points a Minkowski fit scans all pairs for its
 neighbours, spanning tree and ``full`` branch sweeps
 (:mod:`flasc_cluster._hdbscan.brute`,
 :func:`flasc_cluster._branches.sweep.brute_full_sweep`), runs its clusters'
-branch passes one by one rather than batched, and builds no kd-tree. Every result must be identical bit for bit to the kd-tree path's,
+branch passes one by one rather than batched, and builds no kd-tree.
+Every result must be identical bit for bit to the kd-tree path's,
 including on tied distances, duplicate points and tied centralities.
 """
 

@@ -238,6 +238,16 @@ def _open_cluster(X, points, bounds, b, centroids, p):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def _gather_rows(X, pts):
+    """``X[pts]`` as a new C-contiguous float64 array."""
+    data = np.empty((pts.shape[0], X.shape[1]))
+    for q in range(pts.shape[0]):
+        for k in range(X.shape[1]):
+            data[q, k] = X[pts[q], k]
+    return data
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _cluster_tree(X, pts, tree, rows, local, leaf_size, nodes_per_point):
     """A kd-tree over a cluster's points ``pts`` (global ids; its ids are
     their local ids): cut from the fit's ``tree`` when the subtree holding
@@ -251,11 +261,7 @@ def _cluster_tree(X, pts, tree, rows, local, leaf_size, nodes_per_point):
         for t in range(m):
             ids[t] = local[tree.idx_array[rows[t]]]
         return subset_kdtree(tree.data, tree.node_end, node, sub_levels, rows, ids)
-    data = np.empty((m, X.shape[1]))
-    for q in range(m):
-        for k in range(X.shape[1]):
-            data[q, k] = X[pts[q], k]
-    return build_kdtree_serial(data, leaf_size)
+    return build_kdtree_serial(_gather_rows(X, pts), leaf_size)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -277,7 +283,8 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
     :func:`~flasc_cluster._branches.sweep.full_graph_spanning_tree` on a
     kd-tree over its points (:func:`_cluster_tree`; any tree gives the same
     result), or, with at most ``brute_max`` points, the same sweep over all
-    pairs (:func:`~flasc_cluster._branches.sweep.brute_full_sweep`), then, if its graph is connected, the linkage matrix and
+    pairs (:func:`~flasc_cluster._branches.sweep.brute_full_sweep`), then,
+    if its graph is connected, the linkage matrix and
     :func:`~flasc_cluster._hdbscan.select.flat_selection`, written to
     ``out`` (:class:`BatchOutputs`).
     """
@@ -285,11 +292,9 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
         if m <= brute_max:
-            data = np.empty((m, X.shape[1]))
-            for q in range(m):
-                for k in range(X.shape[1]):
-                    data[q, k] = X[pts[q], k]
-            edges, partner = brute_full_sweep(data, centrality, max_dists[b], alpha, p)
+            edges, partner = brute_full_sweep(
+                _gather_rows(X, pts), centrality, max_dists[b], alpha, p
+            )
         else:
             cluster_tree = _cluster_tree(
                 X, pts, tree, rows[start:start + m], local, leaf_size, nodes_per_point,

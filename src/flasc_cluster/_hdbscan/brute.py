@@ -1,16 +1,17 @@
 """Brute-force neighbours and spanning tree for small inputs.
 
-Kernel module: only ``@njit`` functions and constants.
+Kernel module: only ``@njit`` functions.
 
-Up to :data:`~flasc_cluster._hdbscan.space.BRUTE_MAX_POINTS` points the kd-tree searches
-(:mod:`~flasc_cluster._hdbscan.space_tree`, :mod:`~flasc_cluster._hdbscan.boruvka`)
-save little, while their kernels are the largest of the package to compile
-on a first fit with a cold numba cache. These two loops over all pairs give
-the same results bit for bit: distances through the same
-:func:`~flasc_cluster._hdbscan.space_tree.rdist_to_row` and
-:func:`~flasc_cluster._hdbscan.space_tree.rdist_to_dist`, neighbours in the
-total order ``(distance, index)``, and the spanning tree that is unique
-under the order ``(w, min(i, j), max(i, j))``.
+Up to :data:`~flasc_cluster._hdbscan.space.BRUTE_MAX_POINTS` points the
+kd-tree searches (:mod:`~flasc_cluster._hdbscan.space_tree`,
+:mod:`~flasc_cluster._hdbscan.boruvka`) save little, while their kernels are
+the largest of the package to compile on a first fit with a cold numba
+cache. These two loops over all pairs give the same results bit for bit:
+distances through the same
+:func:`~flasc_cluster._hdbscan.space_tree.leaf_rdists` and
+:func:`~flasc_cluster._hdbscan.space_tree.rdist_to_dist` as the tree
+searches, neighbours in the total order ``(distance, index)``, and the
+spanning tree that is unique under the order ``(w, min(i, j), max(i, j))``.
 """
 
 import numpy as np

@@ -28,7 +28,7 @@ MINKOWSKI_METRICS = {
 #: branch passes one by one): with a cold numba cache a first fit compiles
 #: in about 20 s instead of the kd-tree path's 68 s (on a
 #: 2-core machine), and at this size a warm fit stays within about 2x the
-#: kd-tree path's time (25-45 ms against 12-25 ms at 2,500 points in 2 and
+#: kd-tree path's time (22-44 ms against 12-24 ms at 2,500 points in 2 and
 #: 8 dimensions). Results do not depend on it.
 BRUTE_MAX_POINTS = 3000
 
