@@ -95,11 +95,23 @@ _CLUSTER_LEAF_SIZE = 40
 #: the subtree holding the cluster has at most this many nodes per point of
 #: the cluster, and builds one otherwise (tests vary it).
 _SUBSET_NODES_PER_POINT = 4
-#: Batched ``full`` clusters of at most this many points sweep all pairs
-#: (:func:`~.sweep.brute_full_sweep`) instead of a kd-tree: the same result,
-#: and faster below about 400 points in 2-D and 1,200 in 8-D (tree cut or
-#: built included). Results do not depend on it.
-_BRUTE_CLUSTER_MAX = 512
+#: Batched ``full`` clusters of at most :func:`_brute_cluster_max` points
+#: sweep all pairs (:func:`~.sweep.brute_full_sweep`) instead of a kd-tree:
+#: the same result, faster for small clusters. None: the limit depends on
+#: the dimension; a number overrides it (the tests run both sweeps).
+_BRUTE_CLUSTER_MAX = None
+
+
+def _brute_cluster_max(n_features):
+    """Largest batched cluster that sweeps all pairs. One cluster's sweep and
+    partners on random-walk clusters (tree cut included) are faster on all
+    pairs below about 600 points in 2-D, 1,100 in 3-D, 2,500 in 8-D and
+    2,200 in 16-D; results do not depend on it."""
+    if _BRUTE_CLUSTER_MAX is not None:
+        return _BRUTE_CLUSTER_MAX
+    if n_features <= 2:
+        return 512
+    return 1024 if n_features <= 4 else 2048
 
 #: :func:`~.batch.gather_batch`'s ``row_order`` when no tree rows are needed.
 _NO_ROWS = np.empty(0, dtype=np.intp)
@@ -401,7 +413,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             full_clusters(
                 X, points, starts, group, centroids, max_dists, float(alpha), space.p,
                 cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point,
-                _BRUTE_CLUSTER_MAX, flat_options, out,
+                _brute_cluster_max(X.shape[1]), flat_options, out,
             )
     n_threads = numba.get_num_threads()
     chunks = _work_chunks(np.diff(starts), n_threads)
