@@ -302,7 +302,9 @@ def test_grouped_csr_groups_each_edge_by_its_source(m, n_edges):
         np.testing.assert_array_equal(indices[indptr[i]:indptr[i + 1]], dst[src == i])
 
 
-def test_core_graph_edges_point_from_the_later_to_the_earlier_end():
+@pytest.mark.parametrize("visit", ["ids", "shuffled"])
+def test_core_graph_edges_point_from_the_later_to_the_earlier_end(visit):
+    """Any reading order of the neighbour lists gives the same edges."""
     from flasc_cluster._branches.graphs import core_graph_edges
 
     rng = np.random.default_rng(5)
@@ -316,7 +318,10 @@ def test_core_graph_edges_point_from_the_later_to_the_earlier_end():
     mst_src = np.arange(m - 1, dtype=np.intp)
     mst_dst = mst_src + 1
     rank = rng.permutation(m).astype(np.intp)
-    src, dst = core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank)
+    order = np.arange(m) if visit == "ids" else rng.permutation(m)
+    src, dst = core_graph_edges(
+        points, local, neighbors, mst_src, mst_dst, rank, order.astype(np.intp)
+    )
     assert (rank[src] > rank[dst]).all()
     # the same undirected edges as an unoriented reading of the inputs
     expected = {frozenset(e) for e in zip(mst_src.tolist(), mst_dst.tolist())}

@@ -310,13 +310,16 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, mst_pairs,
-                  mst_bounds, selection, out):
+                  mst_bounds, tree_idx, rows, selection, out):
     """:func:`full_clusters` for clusters with ``core`` graphs.
 
     ``local`` intp (n,) each point's local id in its own cluster (-1 for
     noise), ``neighbors`` intp (n, k) the fit's neighbour lists,
     ``mst_pairs`` intp (n_edges, 2) the in-cluster spanning-tree edges in
-    local ids, cluster ``b``'s at ``mst_bounds[b]:mst_bounds[b + 1]``.
+    local ids, cluster ``b``'s at ``mst_bounds[b]:mst_bounds[b + 1]``;
+    ``tree_idx`` the fit's kd-tree's ``idx_array`` and ``rows`` (aligned
+    with ``points``) each cluster's rows of it: the neighbour lists are read
+    in kd-tree order (:func:`~.graphs.core_graph_edges`).
     """
     for t in range(clusters.shape[0]):
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
@@ -326,8 +329,11 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
         # and the partners only look back, do not depend on the order of a
         # row and count each neighbour component once
         tree = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
+        visit = np.empty(m, dtype=np.intp)
+        for t in range(m):
+            visit[t] = local[tree_idx[rows[start + t]]]
         indptr, indices = grouped_csr(*core_graph_edges(
-            pts, local, neighbors, tree[:, 0].copy(), tree[:, 1].copy(), rank,
+            pts, local, neighbors, tree[:, 0].copy(), tree[:, 1].copy(), rank, visit,
         ), m)
         edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
         partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)

@@ -164,7 +164,9 @@ def detect_cluster_branches(
         if not sweep:
             order, rank = centrality_order(np.ascontiguousarray(centrality, np.float64))
         if method == "core":
-            src, dst = core_graph_edges(points, local, neighbors, src_m, dst_m, rank)
+            src, dst = core_graph_edges(
+                points, local, neighbors, src_m, dst_m, rank, np.arange(m)
+            )
     finally:
         local[points] = -1
     max_dist = float(w_m.max()) if w_m.shape[0] else 0.0
@@ -407,7 +409,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         if method == "core":
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
-                mst_bounds, flat_options, out,
+                mst_bounds, space.mst_tree.idx_array, gathered.rows, flat_options, out,
             )
         else:
             full_clusters(
@@ -586,9 +588,7 @@ def detect_branches(
         small = (sizes >= 2) & np.array([r is None for r in results], dtype=bool)
         batched = np.flatnonzero(small)
         if batched.shape[0]:
-            row_order = None
-            if method != "core":
-                row_order = group_by_label(cluster_labels[space.mst_tree.idx_array], n_clusters)
+            row_order = group_by_label(cluster_labels[space.mst_tree.idx_array], n_clusters)
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,
                 edge_order, edge_bounds, neighbors, method, alpha, selection, row_order,
@@ -671,7 +671,7 @@ def _rebuilt_graph_edges(space, cluster, alpha):
         return core_graph_edges(
             cluster.points, local, cluster.neighbors,
             np.ascontiguousarray(mst_src), np.ascontiguousarray(mst_dst),
-            np.arange(cluster.points.shape[0]),
+            np.arange(cluster.points.shape[0]), np.arange(cluster.points.shape[0]),
         )
     return _full_graph_edges(space, cluster.points, cluster.max_dist, alpha, mst_src, mst_dst)
 
