@@ -330,8 +330,8 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
         # row and count each neighbour component once
         tree = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
         visit = np.empty(m, dtype=np.intp)
-        for t in range(m):
-            visit[t] = local[tree_idx[rows[start + t]]]
+        for q in range(m):
+            visit[q] = local[tree_idx[rows[start + q]]]
         indptr, indices = grouped_csr(*core_graph_edges(
             pts, local, neighbors, tree[:, 0].copy(), tree[:, 1].copy(), rank, visit,
         ), m)
