@@ -106,7 +106,8 @@ def _brute_cluster_max(n_features):
     """Largest batched cluster that sweeps all pairs. One cluster's sweep and
     partners on random-walk clusters (tree cut included) are faster on all
     pairs below about 600 points in 2-D, 1,100 in 3-D, 2,500 in 8-D and
-    2,200 in 16-D; results do not depend on it."""
+    2,200 in 16-D (``benchmarks/branch_kernels.py``); results do not
+    depend on it."""
     if _BRUTE_CLUSTER_MAX is not None:
         return _BRUTE_CLUSTER_MAX
     if n_features <= 2:
@@ -665,13 +666,14 @@ def _rebuilt_graph_edges(space, cluster, alpha):
     mst_src = cluster.cluster_mst[:, 0]
     mst_dst = cluster.cluster_mst[:, 1]
     if cluster.neighbors is not None:
+        ids = np.arange(cluster.points.shape[0])
         local = np.full(cluster.neighbors.shape[0], -1, dtype=np.intp)
-        local[cluster.points] = np.arange(cluster.points.shape[0])
-        # any order serves: the callers treat the edges as undirected
+        local[cluster.points] = ids
+        # any rank and reading order serve: the callers treat the edges as
+        # undirected
         return core_graph_edges(
             cluster.points, local, cluster.neighbors,
-            np.ascontiguousarray(mst_src), np.ascontiguousarray(mst_dst),
-            np.arange(cluster.points.shape[0]), np.arange(cluster.points.shape[0]),
+            np.ascontiguousarray(mst_src), np.ascontiguousarray(mst_dst), ids, ids,
         )
     return _full_graph_edges(space, cluster.points, cluster.max_dist, alpha, mst_src, mst_dst)
 

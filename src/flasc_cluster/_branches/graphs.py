@@ -121,8 +121,9 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank, visit):
     in which the points' neighbour lists are read, any permutation of the
     local ids (the same edges, in another order): points in kd-tree order
     share most neighbours with the points read just before, whose lookups
-    in ``local`` are then still cached (about 40 % faster on 10 clusters of
-    10^4 points than in the order of the ids). Returns ``(src, dst)``
+    in ``local`` are then still cached (35-40 % less time than the order of
+    the ids on 10 clusters of 10^4 points: ``benchmarks/branch_kernels.py``).
+    Returns ``(src, dst)``
     (duplicates allowed, no loops), each edge oriented from its later- to
     its earlier-ranked end: ``rank[src[e]] > rank[dst[e]]``.
     """

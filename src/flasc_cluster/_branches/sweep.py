@@ -549,8 +549,7 @@ def brute_full_sweep(data, centrality, max_dist, alpha, p):
     and only until every component of the earlier points is met (the
     unions depend on the set of components, not on the order they are
     found: :func:`~flasc_cluster._branches.linkage.join_components` orders
-    them). On random-walk clusters of about 280 points this scans about a
-    third of the earlier points.
+    them).
     """
     m = data.shape[0]
     # centrality_order's stable order, by the merge sort the linkage compiles
