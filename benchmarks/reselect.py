@@ -111,20 +111,23 @@ def main():
         "| method | queries | fit | approximate_predict | share |",
         "|---|---|---|---|---|",
     ]
+    query_sets = (("same distribution", X_same), ("another seed (far)", X_far))
     for method in ("full", "core"):
+        # fits and predictions alternate, so that a slow spell of the machine
+        # falls on both rather than on one of them
         fit_times = []
+        predict_times = {name: [] for name, _ in query_sets}
         for _ in range(args.repeats):
             start = time.perf_counter()
             model = FLASC(**base, branch_detection_method=method).fit(X)
             fit_times.append(time.perf_counter() - start)
-        fit_s = statistics.median(fit_times)
-        for name, queries in (("same distribution", X_same), ("another seed (far)", X_far)):
-            predict_times = []
-            for _ in range(args.repeats):
+            for name, queries in query_sets:
                 start = time.perf_counter()
                 approximate_predict(model, queries)
-                predict_times.append(time.perf_counter() - start)
-            predict_s = statistics.median(predict_times)
+                predict_times[name].append(time.perf_counter() - start)
+        fit_s = statistics.median(fit_times)
+        for name, _ in query_sets:
+            predict_s = statistics.median(predict_times[name])
             print(method, name, f"fit {fit_s:.2f} s, predict {predict_s:.3f} s")
             lines.append(
                 f"| {method} | {name} | {fit_s:.2f} s | {predict_s:.3f} s | "
