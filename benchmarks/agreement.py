@@ -11,9 +11,13 @@ the tests' helpers (``tests/_ties.py``), that every point labelled
 differently from the exact reference was placed by a tie, or lies in a
 cluster whose members differ from the reference's only by tie-placed
 points (another centroid, hence other centralities and branches).
+``--permuted`` also fits both libraries on the rows in another order
+(the exact reference once more) and prints how far each moves from its
+own labels: ties make the reference's labels depend on the row order,
+flasc_cluster's do not.
 
 Usage: ``PYTHONPATH=src python benchmarks/agreement.py [--n 100000] [--d 2]
-[--family walks|flared] [--method full|core] [--exact-only] [--explain]``. Prints its
+[--family walks|flared] [--method full|core] [--exact-only] [--explain] [--permuted]``. Prints its
 results with the fit times; writes nothing.
 """
 
@@ -77,6 +81,7 @@ def main():
     parser.add_argument("--min-cluster-size", type=int, default=25)
     parser.add_argument("--exact-only", action="store_true")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--permuted", action="store_true")
     args = parser.parse_args()
 
     import flasc  # pyflasc
@@ -101,6 +106,21 @@ def main():
         )
     if args.explain:
         explain(ours, fits[0][1], args.min_cluster_size)
+    if args.permuted:
+        perm = np.random.default_rng(1).permutation(X.shape[0])
+        inverse = np.argsort(perm)
+        exact = fits[0][1]
+        for name, model, own in (
+            ("flasc_cluster", FLASC(**params), ours),
+            ("pyflasc, exact tree", flasc.FLASC(**params, approx_min_span_tree=False), exact),
+        ):
+            moved, seconds = timed_fit(model, X[perm])
+            print(
+                f"  {name} on permuted rows ({seconds:.1f} s) vs on the original order: "
+                f"ARI labels {adjusted_rand_score(own.labels_, moved.labels_[inverse]):.4f}, "
+                "cluster labels "
+                f"{adjusted_rand_score(own.cluster_labels_, moved.cluster_labels_[inverse]):.4f}"
+            )
     if len(fits) == 2:
         exact, approx = fits[0][1], fits[1][1]
         print(
