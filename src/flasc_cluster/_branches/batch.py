@@ -86,8 +86,8 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
     """The :class:`BatchInputs` of the ``clusters`` (intp ids): cluster ``c``
     has the points ``order[bounds[c]:bounds[c + 1]]`` and the spanning-tree
     edges ``global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]``
-    (float64 rows ``[a, b, w]`` in global ids); ``row_order`` (empty, or
-    aligned with ``order``) their kd-tree rows; ``n`` the number of points.
+    (float64 rows ``[a, b, w]`` in global ids); ``row_order`` (aligned
+    with ``order``) their kd-tree rows; ``n`` the number of points.
     One pass instead of per-cluster slices, gathers and concatenations."""
     n_b = clusters.shape[0]
     starts = np.zeros(n_b + 1, dtype=np.intp)
@@ -99,16 +99,14 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
     total = starts[n_b]
     points = np.empty(total, dtype=np.intp)
     local = np.full(n, -1, dtype=np.intp)
-    with_rows = row_order.shape[0] > 0
-    rows = np.empty(total if with_rows else 0, dtype=np.intp)
+    rows = np.empty(total, dtype=np.intp)
     for b in range(n_b):
         c = clusters[b]
         for t in range(starts[b + 1] - starts[b]):
             g = order[bounds[c] + t]
             points[starts[b] + t] = g
             local[g] = t
-            if with_rows:
-                rows[starts[b] + t] = row_order[bounds[c] + t]
+            rows[starts[b] + t] = row_order[bounds[c] + t]
     n_edges = mst_bounds[n_b]
     mst_pairs = np.empty((n_edges, 2), dtype=np.intp)
     max_dists = np.zeros(n_b)

@@ -114,10 +114,6 @@ def _brute_cluster_max(n_features):
         return 512
     return 1024 if n_features <= 4 else 2048
 
-#: :func:`~.batch.gather_batch`'s ``row_order`` when no tree rows are needed.
-_NO_ROWS = np.empty(0, dtype=np.intp)
-
-
 def _cluster_kdtree(space, points):
     """Kd-tree over a cluster's points; its original ids are the local ids."""
     return build_kdtree(np.ascontiguousarray(space.X[points]), _CLUSTER_LEAF_SIZE)
@@ -376,12 +372,13 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                     edge_order, edge_bounds, neighbors, method, alpha, selection, row_order):
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
     points), a list of clusters per thread (:mod:`.batch`); the same
-    results, as a list. ``row_order``: for ``full``, the rows of the
-    space's kd-tree grouped by cluster like ``order`` (increasing within
-    each cluster)."""
+    results, as a list. ``row_order``: the rows of the space's kd-tree
+    grouped by cluster like ``order`` (increasing within each cluster); a
+    ``full`` graph cuts each cluster's tree from them, a ``core`` graph reads
+    the neighbour lists in their order."""
     gathered = gather_batch(
-        order, bounds, clusters, edge_order, edge_bounds, global_mst,
-        _NO_ROWS if row_order is None else row_order, space.X.shape[0],
+        order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
+        space.X.shape[0],
     )
     points, starts, local = gathered.points, gathered.bounds, gathered.local
     mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
@@ -390,9 +387,8 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     X = np.ascontiguousarray(space.X, dtype=np.float64)
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
-    rows = None
+    rows = gathered.rows
     if method != "core":
-        rows = gathered.rows
         # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
         # leaves, from a larger ``leaf_size``, is not cut: every cluster builds)
         cut_from = space.tree_for_leaf_size(_CLUSTER_LEAF_SIZE)
@@ -410,7 +406,7 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         if method == "core":
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
-                mst_bounds, space.mst_tree.idx_array, gathered.rows, flat_options, out,
+                mst_bounds, space.mst_tree.idx_array, rows, flat_options, out,
             )
         else:
             full_clusters(
