@@ -15,6 +15,7 @@ import pytest
 from _reference import load_flared
 from flasc_cluster import FLASC
 from flasc_cluster._branches import detect, sweep
+from flasc_cluster._hdbscan import brute as brute_module
 from flasc_cluster._hdbscan import space as space_module
 from flasc_cluster._hdbscan.boruvka import boruvka_mst_knn
 from flasc_cluster._hdbscan.brute import brute_knn, brute_mst
@@ -48,11 +49,23 @@ SHAPES = [(2, 1), (3, 2), (40, 1), (300, 2), (300, 3), (500, 8)]
 def test_brute_knn_equals_the_tree_search(n, d, kind, p):
     X = _points(kind, n, d, seed=n + d)
     tree = build_kdtree(X, 10)
-    for k in sorted({1, min(5, n - 1), n - 1}):
+    for k in sorted({1, min(5, n - 1), min(25, n - 1), n - 1}):
         dist, ind = knn_query(tree, k, p)
         b_dist, b_ind = brute_knn(X, k, p)
         np.testing.assert_array_equal(b_dist, dist)
         np.testing.assert_array_equal(b_ind, ind)
+
+
+@pytest.mark.parametrize("kind", ["normal", "grid"])
+def test_brute_knn_rescans_a_row_its_bound_left_short(monkeypatch, kind):
+    # a bound below the k-th distance keeps fewer than k points; the row is
+    # then scanned without it (run as Python to see the changed constant)
+    monkeypatch.setattr(brute_module, "_HINT_SLACK", -0.5)
+    X = _points(kind, 120, 2, seed=7)
+    dist, ind = knn_query(build_kdtree(X, 10), 6, 2.0)
+    b_dist, b_ind = brute_module.brute_knn.py_func(X, 6, 2.0)
+    np.testing.assert_array_equal(b_dist, dist)
+    np.testing.assert_array_equal(b_ind, ind)
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.7])

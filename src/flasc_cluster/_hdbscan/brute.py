@@ -20,6 +20,11 @@ from numba import njit
 from .._config import NUMBA_CACHE
 from .space_tree import leaf_rdists, rdist_reject_bound, rdist_to_dist
 
+#: Relative slack on the triangle-inequality bound of :func:`brute_knn`,
+#: far above the rounding error of a few distances.
+_HINT_SLACK = 1e-9
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def brute_knn(data, k, p):
     """The ``k`` nearest other points of every row of ``data`` float64 (n, d).
@@ -28,40 +33,67 @@ def brute_knn(data, k, p):
     ascending by (distance, index), a point's own row excluded and other
     points at distance 0 kept: exactly
     :func:`~flasc_cluster._hdbscan.space_tree.knn_query`.
+
+    A row listed among the neighbours of an earlier row ``h`` starts its
+    scan with a bound instead of none: ``h`` and its other neighbours are
+    ``k`` points within ``d(i, h) + d_k(h)`` of it (triangle inequality), so
+    no point beyond that bound (with slack for rounding) can be among its
+    ``k`` nearest. The bound only skips points; which are kept, and their
+    order, do not change.
     """
     n = data.shape[0]
     distances = np.empty((n, k), dtype=np.float64)
     indices = np.empty((n, k), dtype=np.intp)
     columns = np.ascontiguousarray(data.T)
     scratch = np.empty(n, dtype=np.float64)
+    hint = np.full(n, np.inf)  # the smallest d(i, h) + d_k(h) over earlier rows h
     for i in range(n):
         leaf_rdists(data, columns, data[i], 0, n, p, scratch)
-        size = 0
-        r_max = np.inf
-        for j in range(n):
-            if j == i:
-                continue
-            r = scratch[j]
-            if r > r_max:
-                continue
-            d = rdist_to_dist(r, p)
-            # rows come in index order, so an equal distance ranks after
-            if size < k:
-                pos = size
-                size += 1
-            elif d < distances[i, k - 1]:
-                pos = k - 1
-            else:
-                continue
-            while pos > 0 and distances[i, pos - 1] > d:
-                distances[i, pos] = distances[i, pos - 1]
-                indices[i, pos] = indices[i, pos - 1]
-                pos -= 1
-            distances[i, pos] = d
-            indices[i, pos] = j
-            if size == k:
-                r_max = rdist_reject_bound(distances[i, k - 1], p)
+        r_start = np.inf
+        if hint[i] < np.inf:
+            r_start = rdist_reject_bound(hint[i] * (1.0 + _HINT_SLACK), p)
+        size = _knn_row(scratch, i, k, p, r_start, distances[i], indices[i])
+        if size < k:  # never with exact arithmetic; rounding cannot drop a neighbour
+            _knn_row(scratch, i, k, p, np.inf, distances[i], indices[i])
+        d_k = distances[i, k - 1]
+        for q in range(k):
+            j = indices[i, q]
+            bound = distances[i, q] + d_k
+            if bound < hint[j]:
+                hint[j] = bound
     return distances, indices
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _knn_row(scratch, i, k, p, r_max, row_d, row_i):
+    """Insert the rows ``j != i`` with ``scratch[j] <= r_max`` (reduced
+    distances) into the sorted ``row_d``/``row_i``, keeping the ``k`` first
+    by (distance, index); returns how many were kept."""
+    size = 0
+    for j in range(scratch.shape[0]):
+        if j == i:
+            continue
+        r = scratch[j]
+        if r > r_max:
+            continue
+        d = rdist_to_dist(r, p)
+        # rows come in index order, so an equal distance ranks after
+        if size < k:
+            pos = size
+            size += 1
+        elif d < row_d[k - 1]:
+            pos = k - 1
+        else:
+            continue
+        while pos > 0 and row_d[pos - 1] > d:
+            row_d[pos] = row_d[pos - 1]
+            row_i[pos] = row_i[pos - 1]
+            pos -= 1
+        row_d[pos] = d
+        row_i[pos] = j
+        if size == k:
+            r_max = rdist_reject_bound(row_d[k - 1], p)
+    return size
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
