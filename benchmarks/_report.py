@@ -155,6 +155,14 @@ def write_markdown(report, path):
         if "trivial_kernel_s" in cs:
             lines.append(f"| bare import + first call of one trivial cached numba kernel | "
                          f"{_fmt_s(cs['trivial_kernel_s'])} s | – | – |")
+        if "warm_minus_bare_s" in cs:
+            lines.append("")
+            lines.append(
+                "The warm-cache, bare and trivial-kernel processes ran in turn, "
+                f"{cs['repeats']} rounds; median of each round's difference: warm cache "
+                f"minus bare import {_fmt_s(cs['warm_minus_bare_s'])} s, trivial kernel "
+                f"minus bare import {_fmt_s(cs['trivial_minus_bare_s'])} s."
+            )
     lines.append("")
     lines.append("Only ratios between libraries within one run are comparable; absolute "
                  "times depend on the machine and its load.")

@@ -482,6 +482,15 @@ def _timed_process(args, env):
 
 
 def cold_start(data_path, *, min_cluster_size, repeats, workdir):
+    """Process wall times of a bare import, of a bare import plus one trivial
+    cached kernel, and of importing flasc_cluster and fitting ``data_path``
+    with a warm and with an empty numba cache.
+
+    The warm-cache fit, the bare import and the trivial kernel run in turn,
+    ``repeats`` rounds, so that a slow spell of the machine falls on all
+    three; besides the medians, the median of each round's warm-minus-bare
+    difference is reported.
+    """
     if not Path(data_path).exists():
         return dict(status="skipped", detail=f"{data_path} not found")
     result = dict(status="ok", data=str(data_path), repeats=repeats)
@@ -491,32 +500,33 @@ def cold_start(data_path, *, min_cluster_size, repeats, workdir):
     # bytecode writing on (PYTHONDONTWRITEBYTECODE would otherwise make every
     # run compile the sources, which an installed package never does)
     _timed_process([py, "-c", "import flasc_cluster"], env)
-    bare = [_timed_process([py, "-c", BARE_SNIPPET], env)[0] for _ in range(repeats)]
-    result["bare_import_s"] = statistics.median(bare)
     module_dir = Path(tempfile.mkdtemp(prefix="trivial_kernel_", dir=workdir))
     (module_dir / "flasc_bench_trivial.py").write_text(TRIVIAL_KERNEL)
     trivial_env = _installed_env(module_dir / "cache")
     _timed_process([py, "-c", TRIVIAL_SNIPPET, str(module_dir)], trivial_env)  # fills the cache
-    trivial = [
-        _timed_process([py, "-c", TRIVIAL_SNIPPET, str(module_dir)], trivial_env)[0]
-        for _ in range(repeats)
-    ]
-    result["trivial_kernel_s"] = statistics.median(trivial)
-    shutil.rmtree(module_dir, ignore_errors=True)
 
     cache = Path(tempfile.mkdtemp(prefix="numba_cold_", dir=workdir))
+    fit_args = [py, "-c", COLD_SNIPPET, str(data_path), str(min_cluster_size)]
     # Cold: an empty NUMBA_CACHE_DIR, so every kernel compiles (and is cached).
-    wall, out = _timed_process([py, "-c", COLD_SNIPPET, str(data_path), str(min_cluster_size)],
-                               _installed_env(cache))
-    inner = json.loads(out.strip().splitlines()[-1])
-    result["cold"] = dict(wall_s=wall, **inner)
-    # Warm: the cache the cold run just filled.
-    warm = []
+    wall, out = _timed_process(fit_args, _installed_env(cache))
+    result["cold"] = dict(wall_s=wall, **json.loads(out.strip().splitlines()[-1]))
+    # Warm: the cache the cold run just filled, in turn with the bare rows.
+    bare, trivial, warm = [], [], []
     for _ in range(repeats):
-        wall, out = _timed_process([py, "-c", COLD_SNIPPET, str(data_path), str(min_cluster_size)],
-                                   _installed_env(cache))
+        wall, out = _timed_process(fit_args, _installed_env(cache))
         warm.append(dict(wall_s=wall, **json.loads(out.strip().splitlines()[-1])))
+        bare.append(_timed_process([py, "-c", BARE_SNIPPET], env)[0])
+        trivial.append(
+            _timed_process([py, "-c", TRIVIAL_SNIPPET, str(module_dir)], trivial_env)[0]
+        )
+    result["bare_import_s"] = statistics.median(bare)
+    result["trivial_kernel_s"] = statistics.median(trivial)
     result["warm"] = {k: statistics.median(w[k] for w in warm) for k in warm[0]}
+    result["warm_minus_bare_s"] = statistics.median(
+        w["wall_s"] - b for w, b in zip(warm, bare)
+    )
+    result["trivial_minus_bare_s"] = statistics.median(t - b for t, b in zip(trivial, bare))
+    shutil.rmtree(module_dir, ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
     return result
 
