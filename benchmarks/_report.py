@@ -136,6 +136,13 @@ def write_markdown(report, path):
     elif cs["status"] != "ok":
         lines.append(f"Skipped: {cs.get('detail', cs['status'])}.")
     else:
+        measured = cs.get("measured")
+        if measured:
+            lines.append(
+                f"Measured apart from the grid (`--cold-only`), {measured.get('date', '?')}, "
+                f"on {measured.get('cpu', '?')} ({measured.get('cores', '?')} cores)."
+            )
+            lines.append("")
         lines.append(
             f"A fresh process running `import flasc_cluster` and a first "
             f"`FLASC(min_cluster_size={cfg['min_cluster_size']}).fit(X)` on `{cs['data']}` "
