@@ -161,14 +161,29 @@ def test_work_chunks_cover_every_cluster_once_largest_first():
     assert len(one) == 1 and sorted(one[0].tolist()) == list(range(sizes.shape[0]))
 
 
+@pytest.mark.parametrize("gathered", [False, True])
 @pytest.mark.parametrize("n_labels", [1, 7, 40000])
-def test_group_by_label_is_the_stable_argsort(n_labels):
-    # int16 labels take numpy's radix sort; 40000 labels do not fit int16
+def test_label_order_is_the_stable_argsort_with_its_bounds(n_labels, gathered):
+    from flasc_cluster._branches.detect import label_order
+
     rng = np.random.default_rng(n_labels)
     labels = rng.integers(-1, n_labels, 200_000).astype(np.intp)
     before = labels.copy()
-    order = detect.group_by_label(labels, n_labels)
-    np.testing.assert_array_equal(order, np.argsort(before, kind="stable"))
-    # the caller's array is neither sorted nor converted in place
-    np.testing.assert_array_equal(labels, before)
-    assert labels.dtype == np.intp
+    index = rng.permutation(labels.shape[0]) if gathered else np.empty(0, dtype=np.intp)
+    key = labels[index] if gathered else labels
+    order, bounds = label_order(labels, index, n_labels)
+    np.testing.assert_array_equal(order, np.argsort(key, kind="stable"))
+    np.testing.assert_array_equal(
+        bounds, np.searchsorted(key[order], np.arange(n_labels + 1))
+    )
+    np.testing.assert_array_equal(labels, before)  # the caller's array untouched
+
+
+def test_label_order_groups_labels_out_of_range_outside_the_bounds():
+    from flasc_cluster._branches.detect import label_order
+
+    labels = np.array([3, -1, 0, 5, 1, -2, 0, 9], dtype=np.intp)
+    order, bounds = label_order(labels, np.empty(0, dtype=np.intp), 2)
+    # -2 counts as -1 (first, in position order); 3, 5 and 9 come last
+    np.testing.assert_array_equal(order, [1, 5, 2, 6, 4, 0, 3, 7])
+    np.testing.assert_array_equal(bounds, [2, 4, 5])

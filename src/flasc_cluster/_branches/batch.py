@@ -5,8 +5,10 @@ Python and in launching kernels. These kernels run a list of whole
 clusters, one after the other on one thread, with the serial variants of
 the per-cluster kernels, so every cluster gets exactly the per-cluster
 result: centralities, spanning forest, partners, linkage matrix and branch
-selection. The caller runs one list per thread (the kernels release the
-GIL and launch no parallel kernel, so any numba threading layer serves).
+selection. The caller runs one list per thread (these kernels release
+the GIL and launch no parallel kernel, so any numba threading layer
+serves); only :func:`gather_batch`, which prepares the lists from the
+caller's thread, runs in parallel.
 
 Clusters are given as ``points`` (intp, the clusters' global ids one after
 the other) with ``bounds`` (intp (n_clusters + 1,)); cluster ``b`` has
@@ -19,7 +21,7 @@ at most) from ``bounds[b] - b``; persistence and selected ids from
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.linkage import mst_to_linkage_sized
@@ -82,35 +84,53 @@ class BatchInputs(NamedTuple):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def inside_edge_labels(cluster_labels, global_mst, out):
+    """Into ``out`` (intp, an entry per edge): per spanning-tree edge
+    (float64 rows ``[a, b, w]``, global ids), the cluster of both its ends
+    when they share one, else -1."""
+    for e in range(global_mst.shape[0]):
+        label = cluster_labels[np.intp(global_mst[e, 0])]
+        same = label >= 0 and label == cluster_labels[np.intp(global_mst[e, 1])]
+        out[e] = label if same else -1
+
+
 def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, n):
     """The :class:`BatchInputs` of the ``clusters`` (intp ids): cluster ``c``
     has the points ``order[bounds[c]:bounds[c + 1]]`` and the spanning-tree
     edges ``global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]``
     (float64 rows ``[a, b, w]`` in global ids); ``row_order`` (aligned
     with ``order``) their kd-tree rows; ``n`` the number of points.
-    One pass instead of per-cluster slices, gathers and concatenations."""
-    n_b = clusters.shape[0]
-    starts = np.zeros(n_b + 1, dtype=np.intp)
-    mst_bounds = np.zeros(n_b + 1, dtype=np.intp)
-    for b in range(n_b):
-        c = clusters[b]
-        starts[b + 1] = starts[b] + bounds[c + 1] - bounds[c]
-        mst_bounds[b + 1] = mst_bounds[b] + edge_bounds[c + 1] - edge_bounds[c]
-    total = starts[n_b]
-    points = np.empty(total, dtype=np.intp)
-    local = np.full(n, -1, dtype=np.intp)
-    rows = np.empty(total, dtype=np.intp)
-    for b in range(n_b):
+    One pass instead of per-cluster slices, gathers and concatenations
+    (:func:`_gather_batch`, parallel over clusters), into arrays numpy
+    allocates (on huge pages where the system offers them: far fewer page
+    faults than a kernel's own allocations at 10^7 points)."""
+    starts = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
+    np.cumsum(bounds[clusters + 1] - bounds[clusters], out=starts[1:])
+    mst_bounds = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
+    np.cumsum(edge_bounds[clusters + 1] - edge_bounds[clusters], out=mst_bounds[1:])
+    inputs = BatchInputs(
+        np.empty(starts[-1], dtype=np.intp), starts, np.full(n, -1, dtype=np.intp),
+        np.empty((mst_bounds[-1], 2), dtype=np.intp), mst_bounds, np.zeros(clusters.shape[0]),
+        np.empty(starts[-1], dtype=np.intp),
+    )
+    _gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
+                  *inputs)
+    return inputs
+
+
+@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
+def _gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
+                  points, starts, local, mst_pairs, mst_bounds, max_dists, rows):
+    """Fill the :class:`BatchInputs` arrays (``local`` all -1 on entry) for
+    :func:`gather_batch`; each cluster writes only its own entries."""
+    for b in prange(clusters.shape[0]):
         c = clusters[b]
         for t in range(starts[b + 1] - starts[b]):
             g = order[bounds[c] + t]
             points[starts[b] + t] = g
             local[g] = t
             rows[starts[b] + t] = row_order[bounds[c] + t]
-    n_edges = mst_bounds[n_b]
-    mst_pairs = np.empty((n_edges, 2), dtype=np.intp)
-    max_dists = np.zeros(n_b)
-    for b in range(n_b):
+    for b in prange(clusters.shape[0]):
         c = clusters[b]
         for t in range(mst_bounds[b + 1] - mst_bounds[b]):
             e = edge_order[edge_bounds[c] + t]
@@ -119,7 +139,6 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
             mst_pairs[q, 1] = local[np.intp(global_mst[e, 1])]
             if t == 0 or global_mst[e, 2] > max_dists[b]:
                 max_dists[b] = global_mst[e, 2]
-    return BatchInputs(points, starts, local, mst_pairs, mst_bounds, max_dists, rows)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -336,3 +355,32 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
         edges, _ = centrality_spanning_tree(indptr, indices, order, rank, centrality)
         partner = csr_partners(X, pts, indptr, indices, rank, tied_joiners(edges, m), p)
         _store(b, start, m, centrality, edges, partner, selection, out)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def whole_cluster_labels(cluster_probabilities, order, bounds, first, centrality, labels,
+                         probabilities, branch_labels, branch_probabilities, centralities):
+    """The combined labelling with every cluster kept whole, in one pass.
+
+    Cluster ``c``'s points are ``order[bounds[c]:bounds[c + 1]]``;
+    ``first`` intp its label, ``centrality`` float64 its points'
+    centralities (all clusters' one after the other, in ``order``). Fills
+    the caller's ``labels``, ``probabilities``, ``branch_labels``,
+    ``branch_probabilities`` and ``centralities`` (an entry per point) with
+    the cluster's label, its probability, branch 0 with probability 1 and
+    the centrality inside a cluster; -1, the cluster probability, -1, 0 and
+    0 outside.
+    """
+    for i in range(labels.shape[0]):
+        labels[i] = -1
+        probabilities[i] = cluster_probabilities[i]
+        branch_labels[i] = -1
+        branch_probabilities[i] = 0.0
+        centralities[i] = 0.0
+    for c in range(bounds.shape[0] - 1):
+        for t in range(bounds[c], bounds[c + 1]):
+            g = order[t]
+            labels[g] = first[c]
+            branch_labels[g] = 0
+            branch_probabilities[g] = 1.0
+            centralities[g] = centrality[t - bounds[0]]

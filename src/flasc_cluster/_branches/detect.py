@@ -21,7 +21,16 @@ from .._hdbscan.flat import (
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
-from .batch import batch_outputs, core_clusters, full_clusters, gather_batch, select_clusters
+from .._kernels import sorting
+from .batch import (
+    batch_outputs,
+    core_clusters,
+    full_clusters,
+    gather_batch,
+    inside_edge_labels,
+    select_clusters,
+    whole_cluster_labels,
+)
 from .graphs import (
     core_graph_edges,
     csr_upper_edges,
@@ -269,6 +278,19 @@ def _component_labels(edges, m):
     return connected_components(g, directed=False)[1].astype(np.intp)
 
 
+#: ``index`` argument of :func:`label_order` for labels read in place.
+_ALL = np.empty(0, dtype=np.intp)
+
+
+def label_order(labels, index, n_labels):
+    """``(order, bounds)`` of :func:`~flasc_cluster._kernels.sorting.label_order`,
+    its arrays allocated by numpy."""
+    n = index.shape[0] if index.shape[0] else labels.shape[0]
+    order = np.empty(n, dtype=np.intp)
+    bounds = sorting.label_order(labels, index, n_labels, order, np.empty(n, dtype=np.intp))
+    return order, bounds
+
+
 def _threads_safe():
     """Whether numba's parallel kernels may run from several threads at once
     (the ``workqueue`` threading layer aborts on concurrent launches)."""
@@ -331,18 +353,6 @@ def _batchable(space, method, global_mst, sample_weight):
         and sample_weight is None
         and (method == "core" or _USE_FULL_SWEEP)
     )
-
-
-def group_by_label(labels, n_labels):
-    """``np.argsort(labels, kind="stable")`` for labels in ``-1 .. n_labels - 1``.
-
-    Labels that fit 16 bits are sorted as int16, for which numpy's stable
-    sort is a radix sort (about 6x faster at 10^5 labels); a stable sort is
-    unique, so the order is the same either way.
-    """
-    if n_labels < np.iinfo(np.int16).max:
-        labels = labels.astype(np.int16)
-    return np.argsort(labels, kind="stable")
 
 
 def _work_chunks(sizes, n_threads):
@@ -531,8 +541,7 @@ def detect_branches(
     point by probability times weight.
     """
     n = cluster_labels.shape[0]
-    order = group_by_label(cluster_labels, n_clusters)
-    bounds = np.searchsorted(cluster_labels[order], np.arange(n_clusters + 1))
+    order, bounds = label_order(cluster_labels, _ALL, n_clusters)
     results = [None] * n_clusters
     reused = [None] * n_clusters
     if previous is not None:
@@ -547,11 +556,11 @@ def detect_branches(
     edge_order = edge_bounds = None
     if global_mst is not None and any(r is None for r in results):
         # spanning-tree edges inside each cluster, grouped once (order kept)
-        ea = cluster_labels[global_mst[:, 0].astype(np.intp)]
-        eb = cluster_labels[global_mst[:, 1].astype(np.intp)]
-        inside = np.flatnonzero((ea == eb) & (ea >= 0))
-        edge_order = inside[group_by_label(ea[inside], n_clusters)]
-        edge_bounds = np.searchsorted(ea[edge_order], np.arange(n_clusters + 1))
+        edge_labels = np.empty(global_mst.shape[0], dtype=np.intp)
+        inside_edge_labels(cluster_labels, global_mst, edge_labels)
+        edge_order, edge_bounds = label_order(edge_labels, _ALL, n_clusters)
+        edge_order = edge_order[edge_bounds[0]:edge_bounds[-1]]
+        edge_bounds = edge_bounds - edge_bounds[0]
 
     def one_cluster(c, local):
         points = order[bounds[c]:bounds[c + 1]]  # increasing: the sort is stable
@@ -585,7 +594,7 @@ def detect_branches(
         small = (sizes >= 2) & np.array([r is None for r in results], dtype=bool)
         batched = np.flatnonzero(small)
         if batched.shape[0]:
-            row_order = group_by_label(cluster_labels[space.mst_tree.idx_array], n_clusters)
+            row_order = label_order(cluster_labels, space.mst_tree.idx_array, n_clusters)[0]
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,
                 edge_order, edge_bounds, neighbors, method, alpha, selection, row_order,
@@ -594,9 +603,10 @@ def detect_branches(
     rest = np.array([r is None for r in results], dtype=bool)
     rest[batched] = False
     rest = np.flatnonzero(rest)
-    for c, result in zip(rest, _map_clusters(lambda i, local: one_cluster(rest[i], local),
-                                             sizes[rest], n)):
-        results[c] = result
+    if rest.shape[0]:
+        for c, result in zip(rest, _map_clusters(lambda i, local: one_cluster(rest[i], local),
+                                                 sizes[rest], n)):
+            results[c] = result
 
     return _combine(results, cluster_labels, cluster_probabilities, order, bounds,
                     label_sides_as_branches)
@@ -611,7 +621,6 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
     (or a disconnected graph); labels are numbered cluster by cluster. The
     clusters that keep one label, nearly all, are labelled at once.
     """
-    n = cluster_labels.shape[0]
     n_clusters = len(results)
     limit = 1 if label_sides_as_branches else 2
     split = np.zeros(n_clusters, dtype=bool)
@@ -627,17 +636,19 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
             n_labels[c] = result.flat.selected_ids.shape[0] + int((b_labels < 0).any())
     first = np.zeros(n_clusters + 1, dtype=np.intp)
     np.cumsum(n_labels, out=first[1:])
-    in_cluster = (cluster_labels >= 0) & (cluster_labels < n_clusters)
-    labels = np.full(n, -1, dtype=np.intp)
-    labels[in_cluster] = first[cluster_labels[in_cluster]]
-    branch_labels = np.where(in_cluster, 0, -1).astype(np.intp)
-    branch_probabilities = in_cluster.astype(np.float64)
-    probabilities = cluster_probabilities.astype(np.float64, copy=True)
-    centralities = np.zeros(n)
-    if n_clusters:
-        centralities[order[bounds[0]:bounds[-1]]] = np.concatenate(
-            [result.centrality for result in results]
-        )
+    centrality = np.concatenate(
+        [np.empty(0)] + [result.centrality for result in results]
+    ).astype(np.float64, copy=False)
+    n = cluster_labels.shape[0]
+    labels = np.empty(n, dtype=np.intp)
+    probabilities = np.empty(n)
+    branch_labels = np.empty(n, dtype=np.intp)
+    branch_probabilities = np.empty(n)
+    centralities = np.empty(n)
+    whole_cluster_labels(
+        cluster_probabilities, order, bounds, first, centrality, labels, probabilities,
+        branch_labels, branch_probabilities, centralities,
+    )
     for c in np.flatnonzero(split):
         result = results[c]
         points = result.points
