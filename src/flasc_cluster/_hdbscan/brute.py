@@ -53,7 +53,7 @@ def brute_knn(data, k, p):
         if hint[i] < np.inf:
             r_start = rdist_reject_bound(hint[i] * (1.0 + _HINT_SLACK), p)
         size = _knn_row(scratch, i, k, p, r_start, distances[i], indices[i])
-        if size < k:  # never with exact arithmetic; rounding cannot drop a neighbour
+        if size < k:  # a safety net: the bound's slack already covers rounding
             _knn_row(scratch, i, k, p, np.inf, distances[i], indices[i])
         d_k = distances[i, k - 1]
         for q in range(k):
