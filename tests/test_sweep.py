@@ -361,3 +361,45 @@ def test_csr_partners_give_the_full_partner_linkage(kind):
     np.testing.assert_array_equal(
         mst_to_linkage(edges, m, partial), mst_to_linkage(edges, m, full)
     )
+
+
+@pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal2"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_renumbered_sweep_and_partners_equal_the_original_numbering(kind, seed):
+    """The batched ``core`` path renumbers each cluster (kd-tree order) and
+    breaks ties by the original ids: mapped back, its spanning forest and
+    partners equal those of the original numbering, on data whose
+    centralities, component sizes and distances tie."""
+    from flasc_cluster._branches.batch import csr_partners
+    from flasc_cluster._branches.linkage import renumbered_spanning_tree
+
+    X, rng = _make_cluster(kind, seed)
+    m = X.shape[0]
+    centrality = np.round(1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5), 1)
+    _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
+    src, dst, _ = _brute_pairs(X, float(np.quantile(dist, 0.05)), 1.0, 2.0)
+    indptr, indices = symmetric_csr(src, dst, m)
+    order, rank = centrality_order(centrality)
+    edges, n_comp = centrality_spanning_tree(indptr, indices, order, rank, centrality)
+    ids = np.arange(m)
+    partner = csr_partners(X, ids, indptr, indices, rank, tied_joiners(edges, m), ids, 2.0)
+
+    old = rng.permutation(m)  # new id q is old id old[q]
+    new_id = np.empty(m, dtype=np.intp)
+    new_id[old] = np.arange(m)
+    n_indptr, n_indices = symmetric_csr(new_id[src], new_id[dst], m)
+    n_edges, n_n_comp = renumbered_spanning_tree(
+        n_indptr, n_indices, new_id[order], rank[old], centrality[old], old
+    )
+    n_partner = csr_partners(
+        X, old, n_indptr, n_indices, rank[old], tied_joiners(n_edges, m), old, 2.0
+    )
+    assert n_n_comp == n_comp
+    mapped = n_edges.copy()
+    mapped[:, :2] = old[n_edges[:, :2].astype(np.intp)]
+    np.testing.assert_array_equal(mapped, edges)
+    back = np.full(m, -1, dtype=np.intp)
+    back[old] = np.where(n_partner >= 0, old[np.maximum(n_partner, 0)], -1)
+    np.testing.assert_array_equal(back, partner)
+    # the data must exercise the tie rules the ids decide
+    assert tied_joiners(edges, m).shape[0] > 0

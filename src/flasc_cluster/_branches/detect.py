@@ -414,9 +414,13 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             segment = segments[b]
             centroids[b] = weighted_mean(space.X[segment], cluster_probabilities[segment])
         if method == "core":
+            # scratch for the largest cluster's edges and CSR, reused by the others
+            sizes = starts[group + 1] - starts[group]
+            n_edges = sizes * neighbors.shape[1] + mst_bounds[group + 1] - mst_bounds[group]
             core_clusters(
                 X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
-                mst_bounds, space.mst_tree.idx_array, rows, flat_options, out,
+                mst_bounds, space.mst_tree.idx_array, rows,
+                np.empty((3, int(n_edges.max())), dtype=np.intp), flat_options, out,
             )
         else:
             full_clusters(

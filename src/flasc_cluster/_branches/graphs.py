@@ -23,18 +23,26 @@ def grouped_csr(src, dst, m):
     sweep and the partner search read (they only look back), in half the
     memory of :func:`unsorted_symmetric_csr`.
     """
+    indices = np.empty(src.shape[0], dtype=np.intp)
+    return grouped_csr_into(src, dst, m, indices), indices
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def grouped_csr_into(src, dst, m, indices):
+    """:func:`grouped_csr` into the caller's ``indices`` (intp, at least
+    ``len(src)`` entries; its first ``len(src)`` are written); returns
+    ``indptr``."""
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
         counts[src[e] + 1] += 1
     for i in range(m):
         counts[i + 1] += counts[i]
     fill = counts[:-1].copy()
-    indices = np.empty(counts[m], dtype=np.intp)
     for e in range(src.shape[0]):
         a = src[e]
         indices[fill[a]] = dst[e]
         fill[a] += 1
-    return counts, indices
+    return counts
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -127,11 +135,22 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank, visit):
     (duplicates allowed, no loops), each edge oriented from its later- to
     its earlier-ranked end: ``rank[src[e]] > rank[dst[e]]``.
     """
+    n_edges = points.shape[0] * neighbors.shape[1] + mst_src.shape[0]
+    src = np.empty(n_edges, dtype=np.intp)
+    dst = np.empty(n_edges, dtype=np.intp)
+    n_edges = core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visit,
+                                    src, dst)
+    return src[:n_edges], dst[:n_edges]
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visit, src, dst):
+    """:func:`core_graph_edges` into the caller's ``src`` and ``dst`` (intp,
+    at least ``m * k + len(mst_src)`` entries each); returns the number of
+    edges written."""
     m = points.shape[0]
     k = neighbors.shape[1]
     n_mst = mst_src.shape[0]
-    src = np.empty(m * k + n_mst, dtype=np.intp)
-    dst = np.empty(m * k + n_mst, dtype=np.intp)
     pos = 0
     for e in range(n_mst):
         a = mst_src[e]
@@ -160,7 +179,7 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank, visit):
                     src[pos] = j
                     dst[pos] = i
                 pos += 1
-    return src[:pos], dst[:pos]
+    return pos
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

@@ -43,6 +43,20 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     merge order (w non-decreasing), ``a`` the point that joins at height
     ``w``. The partners the linkage needs come from :func:`tied_joiners`.
     """
+    return renumbered_spanning_tree(
+        indptr, indices, order, rank, centrality, np.arange(centrality.shape[0])
+    )
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def renumbered_spanning_tree(indptr, indices, order, rank, centrality, ids):
+    """:func:`centrality_spanning_tree` of a graph whose points were
+    renumbered: ``ids`` intp (m,) each point's id in the original numbering
+    (a permutation), used wherever the rule breaks a tie by id (components of
+    equal size join in the order of their roots' original ids). Every other
+    decision depends on ranks and sizes only, so the edges, mapped back
+    through ``ids``, equal those of the original numbering.
+    """
     m = centrality.shape[0]
     parent = np.arange(m)
     size = np.ones(m, dtype=np.intp)
@@ -76,7 +90,7 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
             n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
             continue
         n_edges = join_components(
-            i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
+            i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
         )
     return edges[:n_edges].copy(), m - n_edges
 
@@ -100,16 +114,17 @@ def join_one(i, r, w, parent, size, edges, n_edges):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges):
+def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges, ids):
     """Unite point ``i`` with the components ``roots[:n_roots]`` at height
-    ``w``, largest component first (ties by root id), writing one edge row
+    ``w``, largest component first (ties by the roots' ``ids``: intp, the
+    points' ids in the numbering whose order decides), writing one edge row
     per union into ``edges`` from row ``n_edges``; returns the new row count.
     ``keys`` is scratch space of at least ``n_roots`` entries. (The sweeps
     call :func:`join_one` themselves for a single component, nearly every
     point: a call per point costs more than the union.)"""
     m1 = parent.shape[0] + 1.0
     for q in range(n_roots):
-        keys[q] = -size[roots[q]] * m1 + roots[q]
+        keys[q] = -size[roots[q]] * m1 + ids[roots[q]]
     # distinct keys: the merge sort other kernels compile anyway
     sel = np.argsort(keys[:n_roots], kind="mergesort")
     for q in range(n_roots):

@@ -382,6 +382,7 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
     n_edges = np.intp(0)  # not a literal: callees compile once
     roots = np.empty(m, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
+    ids = np.arange(m)  # ties between components by root id
     for k in range(m):
         i = order[k]
         row_i = row_of[i]
@@ -399,7 +400,7 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
         elif n_roots > 1:
             # the same unions, in the same order, as the CSR sweep
             n_edges = join_components(
-                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
+                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
             )
         # add i: update the nodes on its leaf-to-root path, bottom-up
         added[row_i] = True
@@ -572,6 +573,7 @@ def brute_full_sweep(data, centrality, max_dist, alpha, p):
     n_edges = np.intp(0)  # not a literal: callees compile once
     roots = np.empty(m, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
+    ids = np.arange(m)  # ties between components by root id
     n_components = 1  # among the points added so far
     for k in range(1, m):
         i = order[k]
@@ -599,7 +601,7 @@ def brute_full_sweep(data, centrality, max_dist, alpha, p):
             n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
         elif n_roots > 1:
             n_edges = join_components(
-                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges
+                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
             )
     edges = edges[:n_edges].copy()
     partner = np.full(m, -1, dtype=np.intp)
