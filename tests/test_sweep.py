@@ -403,3 +403,44 @@ def test_renumbered_sweep_and_partners_equal_the_original_numbering(kind, seed):
     np.testing.assert_array_equal(back, partner)
     # the data must exercise the tie rules the ids decide
     assert tied_joiners(edges, m).shape[0] > 0
+
+
+@pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal2"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_renumbered_full_sweep_and_partners_equal_the_original_numbering(kind, seed):
+    """The batched ``full`` path sweeps each cluster renumbered in its tree's
+    row order, breaking ties by the original ids: mapped back, the spanning
+    forest and every point's partner equal those of the original numbering."""
+    from flasc_cluster._branches.sweep import (
+        earlier_partners_serial,
+        full_sweep,
+        renumbered_full_sweep,
+        renumbered_partners,
+    )
+
+    X, rng = _make_cluster(kind, seed)
+    m = X.shape[0]
+    centrality = np.round(1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5), 1)
+    _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
+    max_dist = float(np.quantile(dist, 0.05))
+    tree = build_kdtree(X, 8)
+    edges, rank, _ = full_sweep(tree, centrality, max_dist, 1.0, 2.0)
+    every_row = np.arange(m)
+    partner = earlier_partners_serial(tree, rank, max_dist, 1.0, 2.0, every_row)
+
+    old = rng.permutation(m)  # new id q is old id old[q]
+    new_id = np.empty(m, dtype=np.intp)
+    new_id[old] = np.arange(m)
+    order, _ = centrality_order(centrality)
+    n_tree = build_kdtree(np.ascontiguousarray(X[old]), 8)
+    n_edges, n_rank, _ = renumbered_full_sweep(
+        n_tree, centrality[old], new_id[order], rank[old], old, max_dist, 1.0, 2.0
+    )
+    n_partner = renumbered_partners(n_tree, n_rank, max_dist, 1.0, 2.0, every_row, old)
+    mapped = n_edges.copy()
+    mapped[:, :2] = old[n_edges[:, :2].astype(np.intp)]
+    np.testing.assert_array_equal(mapped, edges)
+    back = np.full(m, -1, dtype=np.intp)
+    back[old] = np.where(n_partner >= 0, old[np.maximum(n_partner, 0)], -1)
+    np.testing.assert_array_equal(back, partner)
+    assert tied_joiners(edges, m).shape[0] > 0

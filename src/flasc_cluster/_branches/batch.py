@@ -38,7 +38,7 @@ from .._hdbscan.space_tree import (
 )
 from .graphs import core_graph_edges_into, grouped_csr_into
 from .linkage import centrality_order, renumbered_spanning_tree, tied_joiners
-from .sweep import brute_full_sweep, earlier_partners_serial, full_sweep
+from .sweep import brute_full_sweep, renumbered_full_sweep, renumbered_partners
 
 
 class BatchOutputs(NamedTuple):
@@ -316,16 +316,82 @@ def full_clusters(X, points, bounds, clusters, centroids, max_dists, alpha, p, t
                 _gather_rows(X, pts), centrality, max_dists[b], alpha, p
             )
         else:
-            cluster_tree = _cluster_tree(
+            edges, partner = _kd_numbered_full(
                 X, pts, tree, rows[start:start + m], local, leaf_size, nodes_per_point,
-            )
-            edges, rank, joiner_rows = full_sweep(
-                cluster_tree, centrality, max_dists[b], alpha, p
-            )
-            partner = earlier_partners_serial(
-                cluster_tree, rank, max_dists[b], alpha, p, joiner_rows,
+                centrality, max_dists[b], alpha, p,
             )
         _store(b, start, m, centrality, edges, partner, selection, out)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _kd_numbered_full(X, pts, tree, rows, local, leaf_size, nodes_per_point, centrality,
+                      max_dist, alpha, p):
+    """Spanning forest and partners of one cluster's ``full`` graph (in its
+    local ids, as :func:`full_clusters` stores them), swept with the points
+    renumbered in the order of the cluster's tree ``rows`` (new id ``q`` is
+    local id ``kd[q]``), so that the cut tree's rows are the point ids and
+    the union-find follows the tree. Ties are broken by the original local
+    ids (:func:`~.sweep.renumbered_full_sweep`,
+    :func:`~.sweep.renumbered_partners`): the result is the one of the
+    original numbering. Sets ``local`` of the cluster's points to their new
+    ids (read afterwards only to cut this cluster's tree).
+    """
+    m = pts.shape[0]
+    kd = np.empty(m, dtype=np.intp)
+    for q in range(m):
+        kd[q] = local[tree.idx_array[rows[q]]]
+    order, rank = centrality_order(centrality)
+    kd_pts, kd_order, kd_rank, kd_centrality, _ = _renumber(
+        pts, kd, order, rank, centrality, local
+    )
+    cluster_tree = _cluster_tree(X, kd_pts, tree, rows, local, leaf_size, nodes_per_point)
+    edges, _, joiner_rows = renumbered_full_sweep(
+        cluster_tree, kd_centrality, kd_order, kd_rank, kd, max_dist, alpha, p,
+    )
+    kd_partner = renumbered_partners(
+        cluster_tree, kd_rank, max_dist, alpha, p, joiner_rows, kd,
+    )
+    return _original_numbering(edges, kd_partner, kd)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _renumber(pts, kd, order, rank, centrality, local):
+    """A cluster's points renumbered: new id ``q`` is local id ``kd[q]``
+    (a permutation). Returns ``(pts, order, rank, centrality, new_id)`` in
+    the new ids (``new_id[old] = q``), the order and ranks unchanged (ties
+    stay broken by the old ids), and sets ``local`` of the cluster's
+    points (global ids ``pts``) to their new ids."""
+    m = pts.shape[0]
+    new_id = np.empty(m, dtype=np.intp)
+    kd_pts = np.empty(m, dtype=np.intp)
+    kd_rank = np.empty(m, dtype=np.intp)
+    kd_centrality = np.empty(m)
+    for q in range(m):
+        old = kd[q]
+        new_id[old] = q
+        kd_pts[q] = pts[old]
+        kd_rank[q] = rank[old]
+        kd_centrality[q] = centrality[old]
+        local[pts[old]] = q
+    kd_order = np.empty(m, dtype=np.intp)
+    for k in range(m):
+        kd_order[k] = new_id[order[k]]
+    return kd_pts, kd_order, kd_rank, kd_centrality, new_id
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _original_numbering(edges, partner, kd):
+    """A renumbered cluster's spanning-forest ``edges`` (rewritten in place)
+    and ``partner`` (a new array) in the original local ids: new id ``q`` is
+    original id ``kd[q]``."""
+    for e in range(edges.shape[0]):
+        edges[e, 0] = kd[np.intp(edges[e, 0])]
+        edges[e, 1] = kd[np.intp(edges[e, 1])]
+    original = np.full(kd.shape[0], -1, dtype=np.intp)
+    for q in range(kd.shape[0]):
+        if partner[q] >= 0:
+            original[kd[q]] = kd[partner[q]]
+    return edges, original
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -378,20 +444,9 @@ def _kd_numbered_core(X, pts, kd, local, neighbors, tree, order, rank, centralit
     ``edge_buffers`` as in :func:`core_clusters`.
     """
     m = pts.shape[0]
-    new_id = np.empty(m, dtype=np.intp)
-    kd_pts = np.empty(m, dtype=np.intp)
-    kd_rank = np.empty(m, dtype=np.intp)
-    kd_centrality = np.empty(m)
-    for q in range(m):
-        old = kd[q]
-        new_id[old] = q
-        kd_pts[q] = pts[old]
-        kd_rank[q] = rank[old]
-        kd_centrality[q] = centrality[old]
-        local[pts[old]] = q
-    kd_order = np.empty(m, dtype=np.intp)
-    for k in range(m):
-        kd_order[k] = new_id[order[k]]
+    kd_pts, kd_order, kd_rank, kd_centrality, new_id = _renumber(
+        pts, kd, order, rank, centrality, local
+    )
     n_mst = tree.shape[0]
     mst_src = np.empty(n_mst, dtype=np.intp)
     mst_dst = np.empty(n_mst, dtype=np.intp)
@@ -410,15 +465,7 @@ def _kd_numbered_core(X, pts, kd, local, neighbors, tree, order, rank, centralit
     kd_partner = csr_partners(
         X, kd_pts, indptr, indices, kd_rank, tied_joiners(edges, m), kd, p,
     )
-    # back to the original local ids
-    for e in range(edges.shape[0]):
-        edges[e, 0] = kd[np.intp(edges[e, 0])]
-        edges[e, 1] = kd[np.intp(edges[e, 1])]
-    partner = np.full(m, -1, dtype=np.intp)
-    for q in range(m):
-        if kd_partner[q] >= 0:
-            partner[kd[q]] = kd[kd_partner[q]]
-    return edges, partner
+    return _original_numbering(edges, kd_partner, kd)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
