@@ -495,3 +495,27 @@ def whole_cluster_labels(cluster_probabilities, order, bounds, first, centrality
             branch_labels[g] = 0
             branch_probabilities[g] = 1.0
             centralities[g] = centrality[t - bounds[0]]
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def split_cluster_labels(order, bounds, clusters, offset, branch_labels_in,
+                         branch_probabilities_in, labels, probabilities, branch_labels,
+                         branch_probabilities):
+    """The combined labelling of the clusters split into branches, after
+    :func:`whole_cluster_labels`: cluster ``clusters[s]`` (points
+    ``order[bounds[c]:bounds[c + 1]]``) has the next of its points' branch
+    labels and probabilities in ``branch_labels_in`` (intp) and
+    ``branch_probabilities_in`` (float64), the clusters one after the
+    other; a point's label is its branch label plus ``offset[s]``, its
+    probability the mean of its cluster and branch probabilities."""
+    t = 0
+    for s in range(clusters.shape[0]):
+        c = clusters[s]
+        for u in range(bounds[c], bounds[c + 1]):
+            g = order[u]
+            b = branch_labels_in[t]
+            labels[g] = b + offset[s]
+            branch_labels[g] = b
+            branch_probabilities[g] = branch_probabilities_in[t]
+            probabilities[g] = (probabilities[g] + branch_probabilities_in[t]) / 2.0
+            t += 1

@@ -29,6 +29,7 @@ from .batch import (
     gather_batch,
     inside_edge_labels,
     select_clusters,
+    split_cluster_labels,
     whole_cluster_labels,
 )
 from .graphs import (
@@ -653,20 +654,24 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
         cluster_probabilities, order, bounds, first, centrality, labels, probabilities,
         branch_labels, branch_probabilities, centralities,
     )
-    for c in np.flatnonzero(split):
-        result = results[c]
-        points = result.points
-        if result.component_labels is not None:
-            b_labels = result.component_labels
-            b_probs = np.ones(points.shape[0])
-        else:
-            b_labels = result.flat.labels
-            b_probs = result.flat.probabilities
-        has_noise = int((b_labels < 0).any())
-        labels[points] = b_labels + first[c] + has_noise
-        branch_labels[points] = b_labels
-        branch_probabilities[points] = b_probs
-        probabilities[points] = (probabilities[points] + b_probs) / 2.0
+    split = np.flatnonzero(split)
+    if split.shape[0]:
+        # the split clusters' branch labels one after the other, labelled in one pass
+        b_labels = [
+            results[c].component_labels if results[c].component_labels is not None
+            else results[c].flat.labels for c in split
+        ]
+        b_probs = [
+            np.ones(results[c].points.shape[0]) if results[c].component_labels is not None
+            else results[c].flat.probabilities for c in split
+        ]
+        has_noise = np.array([int((b < 0).any()) for b in b_labels], dtype=np.intp)
+        split_cluster_labels(
+            order, bounds, split, first[split] + has_noise,
+            np.concatenate(b_labels).astype(np.intp, copy=False),
+            np.concatenate(b_probs).astype(np.float64, copy=False),
+            labels, probabilities, branch_labels, branch_probabilities,
+        )
     return BranchResult(
         labels, probabilities, branch_labels, branch_probabilities, centralities, list(results)
     )
