@@ -337,6 +337,21 @@ def test_core_graph_edges_point_from_the_later_to_the_earlier_end(visit):
     )
 
 
+def _tied_csr(kind, seed, quantile):
+    """A cluster with tied centralities (rounded to one decimal), its graph of
+    the pairs within the ``quantile`` of all distances as CSR and its
+    spanning forest: ``(X, rng, centrality, src, dst, indptr, indices,
+    order, rank, edges, n_components)``."""
+    X, rng = _make_cluster(kind, seed)
+    centrality = np.round(1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5), 1)
+    _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
+    src, dst, _ = _brute_pairs(X, float(np.quantile(dist, quantile)), 1.0, 2.0)
+    indptr, indices = symmetric_csr(src, dst, X.shape[0])
+    order, rank = centrality_order(centrality)
+    edges, n_comp = centrality_spanning_tree(indptr, indices, order, rank, centrality)
+    return X, rng, centrality, src, dst, indptr, indices, order, rank, edges, n_comp
+
+
 @pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal3"])
 def test_csr_partners_give_the_full_partner_linkage(kind):
     """The CSR path measures only the joiners' rows; their partners equal
@@ -344,14 +359,10 @@ def test_csr_partners_give_the_full_partner_linkage(kind):
     from flasc_cluster._branches.detect import _csr_partners
     from flasc_cluster._hdbscan.space import KDSpace
 
-    X, _ = _make_cluster(kind, 11)
+    X, _, centrality, src, dst, indptr, indices, order, rank, edges, n_comp = _tied_csr(
+        kind, 11, 0.6
+    )
     m = X.shape[0]
-    centrality = np.round(1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5), 1)
-    _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
-    src, dst, _ = _brute_pairs(X, float(np.quantile(dist, 0.6)), 1.0, 2.0)
-    indptr, indices = symmetric_csr(src, dst, m)
-    order, rank = centrality_order(centrality)
-    edges, n_comp = centrality_spanning_tree(indptr, indices, order, rank, centrality)
     full = _brute_partners(X, indptr, indices, rank, 2.0)
     assert n_comp == 1
     used = tied_joiners(edges, m)
@@ -361,6 +372,25 @@ def test_csr_partners_give_the_full_partner_linkage(kind):
     np.testing.assert_array_equal(
         mst_to_linkage(edges, m, partial), mst_to_linkage(edges, m, full)
     )
+
+def _renumbering(rng, m):
+    """A random renumbering: ``old[q]`` is new id q's old id, ``new_id`` its
+    inverse."""
+    old = rng.permutation(m)
+    new_id = np.empty(m, dtype=np.intp)
+    new_id[old] = np.arange(m)
+    return old, new_id
+
+
+def _assert_maps_back(old, n_edges, n_partner, edges, partner):
+    """Spanning-forest edges and partners of the renumbered points, mapped
+    back through ``old``, equal those of the original numbering."""
+    mapped = n_edges.copy()
+    mapped[:, :2] = old[n_edges[:, :2].astype(np.intp)]
+    np.testing.assert_array_equal(mapped, edges)
+    back = np.full(old.shape[0], -1, dtype=np.intp)
+    back[old] = np.where(n_partner >= 0, old[np.maximum(n_partner, 0)], -1)
+    np.testing.assert_array_equal(back, partner)
 
 
 @pytest.mark.parametrize("kind", ["grid2", "grid3", "duplicates", "normal2"])
@@ -373,20 +403,14 @@ def test_renumbered_sweep_and_partners_equal_the_original_numbering(kind, seed):
     from flasc_cluster._branches.batch import csr_partners
     from flasc_cluster._branches.linkage import renumbered_spanning_tree
 
-    X, rng = _make_cluster(kind, seed)
+    X, rng, centrality, src, dst, indptr, indices, order, rank, edges, n_comp = _tied_csr(
+        kind, seed, 0.05
+    )
     m = X.shape[0]
-    centrality = np.round(1.0 / (np.linalg.norm(X - X.mean(axis=0), axis=1) + 0.5), 1)
-    _, _, dist = _brute_pairs(X, np.inf, 1.0, 2.0)
-    src, dst, _ = _brute_pairs(X, float(np.quantile(dist, 0.05)), 1.0, 2.0)
-    indptr, indices = symmetric_csr(src, dst, m)
-    order, rank = centrality_order(centrality)
-    edges, n_comp = centrality_spanning_tree(indptr, indices, order, rank, centrality)
     ids = np.arange(m)
     partner = csr_partners(X, ids, indptr, indices, rank, tied_joiners(edges, m), ids, 2.0)
 
-    old = rng.permutation(m)  # new id q is old id old[q]
-    new_id = np.empty(m, dtype=np.intp)
-    new_id[old] = np.arange(m)
+    old, new_id = _renumbering(rng, m)
     n_indptr, n_indices = symmetric_csr(new_id[src], new_id[dst], m)
     n_edges, n_n_comp = renumbered_spanning_tree(
         n_indptr, n_indices, new_id[order], rank[old], centrality[old], old
@@ -395,12 +419,7 @@ def test_renumbered_sweep_and_partners_equal_the_original_numbering(kind, seed):
         X, old, n_indptr, n_indices, rank[old], tied_joiners(n_edges, m), old, 2.0
     )
     assert n_n_comp == n_comp
-    mapped = n_edges.copy()
-    mapped[:, :2] = old[n_edges[:, :2].astype(np.intp)]
-    np.testing.assert_array_equal(mapped, edges)
-    back = np.full(m, -1, dtype=np.intp)
-    back[old] = np.where(n_partner >= 0, old[np.maximum(n_partner, 0)], -1)
-    np.testing.assert_array_equal(back, partner)
+    _assert_maps_back(old, n_edges, n_partner, edges, partner)
     # the data must exercise the tie rules the ids decide
     assert tied_joiners(edges, m).shape[0] > 0
 
@@ -428,19 +447,12 @@ def test_renumbered_full_sweep_and_partners_equal_the_original_numbering(kind, s
     every_row = np.arange(m)
     partner = earlier_partners_serial(tree, rank, max_dist, 1.0, 2.0, every_row)
 
-    old = rng.permutation(m)  # new id q is old id old[q]
-    new_id = np.empty(m, dtype=np.intp)
-    new_id[old] = np.arange(m)
+    old, new_id = _renumbering(rng, m)
     order, _ = centrality_order(centrality)
     n_tree = build_kdtree(np.ascontiguousarray(X[old]), 8)
     n_edges, n_rank, _ = renumbered_full_sweep(
         n_tree, centrality[old], new_id[order], rank[old], old, max_dist, 1.0, 2.0
     )
     n_partner = renumbered_partners(n_tree, n_rank, max_dist, 1.0, 2.0, every_row, old)
-    mapped = n_edges.copy()
-    mapped[:, :2] = old[n_edges[:, :2].astype(np.intp)]
-    np.testing.assert_array_equal(mapped, edges)
-    back = np.full(m, -1, dtype=np.intp)
-    back[old] = np.where(n_partner >= 0, old[np.maximum(n_partner, 0)], -1)
-    np.testing.assert_array_equal(back, partner)
+    _assert_maps_back(old, n_edges, n_partner, edges, partner)
     assert tied_joiners(edges, m).shape[0] > 0
