@@ -336,13 +336,8 @@ def _kd_numbered_full(X, pts, tree, rows, local, leaf_size, nodes_per_point, cen
     original numbering. Sets ``local`` of the cluster's points to their new
     ids (read afterwards only to cut this cluster's tree).
     """
-    m = pts.shape[0]
-    kd = np.empty(m, dtype=np.intp)
-    for q in range(m):
-        kd[q] = local[tree.idx_array[rows[q]]]
-    order, rank = centrality_order(centrality)
-    kd_pts, kd_order, kd_rank, kd_centrality, _ = _renumber(
-        pts, kd, order, rank, centrality, local
+    kd, kd_pts, kd_order, kd_rank, kd_centrality, _ = _renumber(
+        pts, tree.idx_array, rows, centrality, local
     )
     cluster_tree = _cluster_tree(X, kd_pts, tree, rows, local, leaf_size, nodes_per_point)
     edges, _, joiner_rows = renumbered_full_sweep(
@@ -355,13 +350,20 @@ def _kd_numbered_full(X, pts, tree, rows, local, leaf_size, nodes_per_point, cen
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _renumber(pts, kd, order, rank, centrality, local):
-    """A cluster's points renumbered: new id ``q`` is local id ``kd[q]``
-    (a permutation). Returns ``(pts, order, rank, centrality, new_id)`` in
-    the new ids (``new_id[old] = q``), the order and ranks unchanged (ties
-    stay broken by the old ids), and sets ``local`` of the cluster's
-    points (global ids ``pts``) to their new ids."""
+def _renumber(pts, tree_idx, rows, centrality, local):
+    """A cluster's points (global ids ``pts``, local ids their positions)
+    renumbered in kd-tree order: new id ``q`` is the local id ``kd[q]`` of
+    the point at the cluster's ``q``-th tree row (``rows``, increasing, of
+    the tree with ``idx_array`` ``tree_idx``; ``local`` maps global to
+    local ids). Returns ``(kd, pts, order, rank, centrality, new_id)``,
+    all but ``kd`` in the new ids (``new_id[old] = q``), the centrality
+    order and ranks those of the old ids (ties stay broken by them), and
+    sets ``local`` of the cluster's points to their new ids."""
     m = pts.shape[0]
+    kd = np.empty(m, dtype=np.intp)
+    for q in range(m):
+        kd[q] = local[tree_idx[rows[q]]]
+    order, rank = centrality_order(centrality)
     new_id = np.empty(m, dtype=np.intp)
     kd_pts = np.empty(m, dtype=np.intp)
     kd_rank = np.empty(m, dtype=np.intp)
@@ -376,7 +378,7 @@ def _renumber(pts, kd, order, rank, centrality, local):
     kd_order = np.empty(m, dtype=np.intp)
     for k in range(m):
         kd_order[k] = new_id[order[k]]
-    return kd_pts, kd_order, kd_rank, kd_centrality, new_id
+    return kd, kd_pts, kd_order, kd_rank, kd_centrality, new_id
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -408,36 +410,30 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
     in kd-tree order (:func:`~.graphs.core_graph_edges`). ``edge_buffers``
     intp (3, at least ``m_b * k`` plus the cluster's spanning-tree edge count
     for every cluster): scratch space for the edges and the CSR, allocated
-    by the caller once per call rather than per cluster in the kernel (at
-    10^6 × 2 the branch pass's page faults fell from 94-183k to 14-30k).
+    by the caller once per call rather than per cluster in the kernel, so
+    that its pages are faulted in once.
     """
     for t in range(clusters.shape[0]):
         b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], centroids, p)
         m = pts.shape[0]
-        order, rank = centrality_order(centrality)
-        # the cluster's points in kd-tree order (local ids)
-        kd = np.empty(m, dtype=np.intp)
-        for q in range(m):
-            kd[q] = local[tree_idx[rows[start + q]]]
         edges, partner = _kd_numbered_core(
-            X, pts, kd, local, neighbors, mst_pairs[mst_bounds[b]:mst_bounds[b + 1]],
-            order, rank, centrality, p, edge_buffers,
+            X, pts, tree_idx, rows[start:start + m], local, neighbors,
+            mst_pairs[mst_bounds[b]:mst_bounds[b + 1]], centrality, p, edge_buffers,
         )
         _store(b, start, m, centrality, edges, partner, selection, out)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _kd_numbered_core(X, pts, kd, local, neighbors, tree, order, rank, centrality, p,
+def _kd_numbered_core(X, pts, tree_idx, rows, local, neighbors, tree, centrality, p,
                       edge_buffers):
     """Spanning forest and partners of one cluster's ``core`` graph (in its
     local ids, as :func:`core_clusters` stores them), computed with the
-    points renumbered in kd-tree order: new id ``q`` is local id ``kd[q]``.
+    points renumbered in kd-tree order (:func:`_renumber`; ``tree_idx``
+    and ``rows`` as there).
 
     Neighbours in space then have nearby ids, so the union-find, rank and
-    CSR accesses of the sweep mostly hit the cache (the edges, CSR and
-    sweep of one 10^5-point cluster, caches warm: 42 instead of 69 ms; the
-    10^6-point fit's branch pass on one thread: about 25 % less time).
-    Ties are broken by the original local ids
+    CSR accesses of the sweep mostly hit the cache (the branch pass of the
+    ``1m_2d`` benchmark's ``core`` cell went from 1.14 to 0.86 s). Ties are broken by the original local ids
     (:func:`~.linkage.renumbered_spanning_tree`, :func:`csr_partners`), so
     the result is the one of the original numbering. Sets ``local`` of the
     cluster's points to their new ids (its only reader here afterwards is
@@ -445,8 +441,8 @@ def _kd_numbered_core(X, pts, kd, local, neighbors, tree, order, rank, centralit
     ``edge_buffers`` as in :func:`core_clusters`.
     """
     m = pts.shape[0]
-    kd_pts, kd_order, kd_rank, kd_centrality, new_id = _renumber(
-        pts, kd, order, rank, centrality, local
+    kd, kd_pts, kd_order, kd_rank, kd_centrality, new_id = _renumber(
+        pts, tree_idx, rows, centrality, local
     )
     n_mst = tree.shape[0]
     mst_src = np.empty(n_mst, dtype=np.intp)

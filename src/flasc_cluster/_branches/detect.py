@@ -628,17 +628,18 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
     """
     n_clusters = len(results)
     limit = 1 if label_sides_as_branches else 2
-    split = np.zeros(n_clusters, dtype=bool)
     n_labels = np.ones(n_clusters, dtype=np.intp)
+    split = []  # (cluster, branch labels, branch probabilities, has noise)
     for c, result in enumerate(results):
         if result.component_labels is not None:
-            split[c] = True
             b_labels = result.component_labels
+            split.append((c, b_labels, np.ones(b_labels.shape[0]), 0))
             n_labels[c] = int(b_labels.max()) + 1
         elif result.flat is not None and result.flat.selected_ids.shape[0] > limit:
-            split[c] = True
             b_labels = result.flat.labels
-            n_labels[c] = result.flat.selected_ids.shape[0] + int((b_labels < 0).any())
+            has_noise = int((b_labels < 0).any())
+            split.append((c, b_labels, result.flat.probabilities, has_noise))
+            n_labels[c] = result.flat.selected_ids.shape[0] + has_noise
     first = np.zeros(n_clusters + 1, dtype=np.intp)
     np.cumsum(n_labels, out=first[1:])
     centrality = np.concatenate(
@@ -654,22 +655,14 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
         cluster_probabilities, order, bounds, first, centrality, labels, probabilities,
         branch_labels, branch_probabilities, centralities,
     )
-    split = np.flatnonzero(split)
-    if split.shape[0]:
+    if split:
         # the split clusters' branch labels one after the other, labelled in one pass
-        b_labels = [
-            results[c].component_labels if results[c].component_labels is not None
-            else results[c].flat.labels for c in split
-        ]
-        b_probs = [
-            np.ones(results[c].points.shape[0]) if results[c].component_labels is not None
-            else results[c].flat.probabilities for c in split
-        ]
-        has_noise = np.array([int((b < 0).any()) for b in b_labels], dtype=np.intp)
+        clusters = np.array([c for c, _, _, _ in split], dtype=np.intp)
         split_cluster_labels(
-            order, bounds, split, first[split] + has_noise,
-            np.concatenate(b_labels).astype(np.intp, copy=False),
-            np.concatenate(b_probs).astype(np.float64, copy=False),
+            order, bounds, clusters,
+            first[clusters] + np.array([noise for _, _, _, noise in split], dtype=np.intp),
+            np.concatenate([b for _, b, _, _ in split]).astype(np.intp, copy=False),
+            np.concatenate([q for _, _, q, _ in split]).astype(np.float64, copy=False),
             labels, probabilities, branch_labels, branch_probabilities,
         )
     return BranchResult(
