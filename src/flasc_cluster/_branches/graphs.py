@@ -10,7 +10,7 @@ from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.space_tree import rdist, rdist_to_dist
-from .._kernels.prefetch import AHEAD, prefetch_row
+from .._kernels.prefetch import AHEAD, LINE_ITEMS, prefetch_at, prefetch_row
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -164,9 +164,18 @@ def core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visi
         pos += 1
     for t in range(m):
         i = visit[t]
-        if t + AHEAD < m:
-            # the rows of a cluster's points lie scattered over the array
-            prefetch_row(neighbors, points[visit[t + AHEAD]])
+        # the rows of a cluster's points lie scattered over the array, and so
+        # do the ``local`` entries of their neighbours: every line of the row
+        # ``2 * AHEAD`` points ahead, then the lookups of the next point (its
+        # row arrived meanwhile)
+        if t + 2 * AHEAD < m:
+            ahead = points[visit[t + 2 * AHEAD]]
+            for q in range(0, k, LINE_ITEMS):
+                prefetch_at(neighbors, ahead, q)
+        if t + 1 < m:
+            ahead = points[visit[t + 1]]
+            for q in range(k):
+                prefetch_row(local, neighbors[ahead, q])
         rank_i = rank[i]
         for q in range(k):
             g = neighbors[points[i], q]
