@@ -415,14 +415,14 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             segment = segments[b]
             centroids[b] = weighted_mean(space.X[segment], cluster_probabilities[segment])
         if method == "core":
-            # scratch for the largest cluster's edges and CSR, reused by the others
-            sizes = starts[group + 1] - starts[group]
-            n_edges = sizes * neighbors.shape[1] + mst_bounds[group + 1] - mst_bounds[group]
-            core_clusters(
-                X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
-                mst_bounds, space.mst_tree.idx_array, rows,
-                np.empty((3, int(n_edges.max())), dtype=np.intp), flat_options, out,
-            )
+            buffers = scratch.get()
+            try:
+                core_clusters(
+                    X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
+                    mst_bounds, space.mst_tree.idx_array, rows, buffers, flat_options, out,
+                )
+            finally:
+                scratch.put(buffers)
         else:
             full_clusters(
                 X, points, starts, group, centroids, max_dists, float(alpha), space.p,
@@ -431,6 +431,15 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             )
     n_threads = numba.get_num_threads()
     chunks = _work_chunks(np.diff(starts), n_threads)
+    if method == "core":
+        # scratch for the edges and CSR of the largest cluster, one per thread,
+        # reused by every chunk it runs: fresh scratch per chunk (3 m k entries)
+        # would fault in new pages for every cluster of 10^5 points
+        sizes = np.diff(starts)
+        n_edges = sizes * neighbors.shape[1] + np.diff(mst_bounds)
+        scratch = queue.SimpleQueue()
+        for _ in range(min(n_threads, len(chunks))):
+            scratch.put(np.empty((3, int(n_edges.max())), dtype=np.intp))
     if len(chunks) == 1:
         run(chunks[0])
     else:
