@@ -145,6 +145,7 @@ def fit_flasc(
             )
         log.note("backend: %s (%d points, %d dimensions)", space.kind, n, X.shape[1])
         k = max(min(min_samples, n - 1), 1)
+        knn_dist = None
         if n > 1 and sample_weight is not None:
             from ._hdbscan.weighting import weighted_core
 
@@ -172,6 +173,9 @@ def fit_flasc(
                     ) if n > 1
                     else np.empty((0, 3))
                 )
+            # the neighbour distances (n * min_samples floats) are not needed
+            # after the spanning tree: freed before the branch pass, not after
+            knn_dist = None
             with log.stage("single linkage"):
                 partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
                 linkage = (
