@@ -4,8 +4,8 @@ Data with many small clusters spends most of a per-cluster branch pass in
 Python and in launching kernels. These kernels run a list of whole
 clusters, one after the other on one thread, with the serial variants of
 the per-cluster kernels, so every cluster gets exactly the per-cluster
-result: centralities, spanning forest, partners, linkage matrix and branch
-selection. The caller runs one list per thread (these kernels release
+result: centralities, partners, linkage matrix and branch selection (or,
+for a disconnected graph, the spanning forest). The caller runs one list per thread (these kernels release
 the GIL and launch no parallel kernel, so any numba threading layer
 serves); only :func:`gather_batch`, which prepares the lists from the
 caller's thread, runs in parallel.
@@ -45,7 +45,7 @@ class BatchOutputs(NamedTuple):
     """Results of a batch of clusters (rows as in the module docstring)."""
 
     centrality: np.ndarray  # float64 (total,)
-    edges: np.ndarray  # float64 (total - n_clusters, 3) spanning forest
+    edges: np.ndarray  # float64 (total - n_clusters, 3) spanning forest (disconnected only)
     n_edges: np.ndarray  # intp (n_clusters,)
     linkage: np.ndarray  # float64 (total - n_clusters, 4); zero if disconnected
     labels: np.ndarray  # intp (total,) branch labels
@@ -221,15 +221,19 @@ def _store_selection(b, start, m, linkage, selection, out):
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _store(b, start, m, centrality, edges, partner, selection, out):
-    """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`);
-    with a connected graph also its linkage matrix and its branch selection
-    (``selection`` as in :func:`full_clusters`)."""
+    """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`):
+    its centralities, and its spanning forest if the graph is disconnected,
+    else its linkage matrix and its branch selection (``selection`` as in
+    :func:`full_clusters`)."""
     row = start - b
     _put(out.centrality, start, centrality)
     n_edges = edges.shape[0]
-    _put_rows(out.edges, row, edges)
     out.n_edges[b] = n_edges
     if n_edges < m - 1:
+        # the forest is kept only for a disconnected graph (its components
+        # label the points); a tree is summed up by its linkage matrix, and
+        # not writing it spares 24 bytes per point of fresh memory
+        _put_rows(out.edges, row, edges)
         return
     linkage = mst_to_linkage_sized(edges, m, partner, np.ones(m, dtype=np.intp))
     _put_rows(out.linkage, row, linkage)

@@ -50,7 +50,9 @@ class ClusterBranches(NamedTuple):
     graph : intp (n_edges, 2) edges ``i < j`` in local ids, or None when the
     graph is not kept (``full`` graphs on kd-trees and all ``core`` graphs;
     :func:`approximation_graph` rebuilds it);
-    spanning_tree : float64 (m-1, 3) local ids;
+    spanning_tree : float64 (n_edges, 3) local ids, the spanning forest of a
+    disconnected graph (whose components label the points), else None (a
+    tree is summed up by ``linkage``);
     linkage : float64 (m-1, 4) or None; flat : FlatClustering or None;
     component_labels : intp (m,) or None (set when the graph is disconnected);
     max_dist : float, the ``full`` graph's bound on ``d_ij / alpha``;
@@ -223,7 +225,7 @@ def detect_cluster_branches(
     )
     flat = extract_flat_clustering(linkage, **selection)
     return ClusterBranches(
-        points, centrality, graph, tree_edges, linkage, flat, None, max_dist, cluster_mst,
+        points, centrality, graph, None, linkage, flat, None, max_dist, cluster_mst,
         kept_neighbors,
     )
 
@@ -454,22 +456,22 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         end = starts[b + 1]
         m = end - start
         row = start - b
-        tree_edges = edges[row:row + n_edges[b]]
         cluster_mst = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
         common = {
             "points": segments[b], "centrality": centrality[start:end], "graph": None,
-            "spanning_tree": tree_edges, "max_dist": float(max_dists[b]),
-            "cluster_mst": cluster_mst, "neighbors": kept_neighbors,
+            "max_dist": float(max_dists[b]), "cluster_mst": cluster_mst,
+            "neighbors": kept_neighbors,
         }
         if n_edges[b] < m - 1:
+            forest = edges[row:row + n_edges[b]]
             results.append(ClusterBranches(
-                linkage=None, flat=None, component_labels=_component_labels(tree_edges, m),
-                **common,
+                spanning_tree=forest, linkage=None, flat=None,
+                component_labels=_component_labels(forest, m), **common,
             ))
             continue
         results.append(ClusterBranches(
-            linkage=linkage[row:row + m - 1], flat=_batch_flat(out, b, start, end),
-            component_labels=None, **common,
+            spanning_tree=None, linkage=linkage[row:row + m - 1],
+            flat=_batch_flat(out, b, start, end), component_labels=None, **common,
         ))
     return results
 
@@ -587,7 +589,7 @@ def detect_branches(
         if points.shape[0] < 2:
             return ClusterBranches(
                 points, np.full(points.shape[0], np.inf), np.empty((0, 2), np.intp),
-                np.empty((0, 3)), None, None, None,
+                None, None, None, None,
             )
         return detect_cluster_branches(
             space, points, c, cluster_labels=cluster_labels,
