@@ -437,11 +437,10 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         # scratch for the edges and CSR of the largest cluster, one per thread,
         # reused by every chunk it runs: fresh scratch per chunk (3 m k entries)
         # would fault in new pages for every cluster of 10^5 points
-        sizes = np.diff(starts)
-        n_edges = sizes * neighbors.shape[1] + np.diff(mst_bounds)
+        edge_counts = np.diff(starts) * neighbors.shape[1] + np.diff(mst_bounds)
         scratch = queue.SimpleQueue()
         for _ in range(min(n_threads, len(chunks))):
-            scratch.put(np.empty((3, int(n_edges.max())), dtype=np.intp))
+            scratch.put(np.empty((3, int(edge_counts.max())), dtype=np.intp))
     if len(chunks) == 1:
         run(chunks[0])
     else:
