@@ -10,10 +10,15 @@ from flasc_cluster import FLASC, _fit
 from flasc_cluster.datasets import make_flared_blobs
 
 
+@pytest.mark.parametrize("given_labels", [False, True])
 @pytest.mark.parametrize("method", ["full", "core"])
 @pytest.mark.parametrize("n", [600, 5000])  # all-pairs and kd-tree spaces
-def test_neighbour_distances_are_freed_before_the_branch_pass(monkeypatch, method, n):
-    X, _ = make_flared_blobs(n, 2, random_state=0)
+def test_neighbour_distances_are_freed_before_the_branch_pass(
+    monkeypatch, method, n, given_labels
+):
+    X, y = make_flared_blobs(n, 2, random_state=0)
+    # clusters found elsewhere: the spanning tree is skipped, not the neighbours
+    fit_args = {"labels": y} if given_labels else {}
     distances = []
     make_space = _fit.make_space
 
@@ -39,10 +44,11 @@ def test_neighbour_distances_are_freed_before_the_branch_pass(monkeypatch, metho
 
     monkeypatch.setattr(_fit, "make_space", spied_space)
     monkeypatch.setattr(_fit, "detect_branches", spied_detect)
-    model = FLASC(min_cluster_size=25, branch_detection_method=method).fit(X)
+    model = FLASC(min_cluster_size=25, branch_detection_method=method).fit(X, **fit_args)
     assert alive == [False]
     # and the fit is the one without the spies
     monkeypatch.undo()
     np.testing.assert_array_equal(
-        model.labels_, FLASC(min_cluster_size=25, branch_detection_method=method).fit(X).labels_
+        model.labels_,
+        FLASC(min_cluster_size=25, branch_detection_method=method).fit(X, **fit_args).labels_,
     )

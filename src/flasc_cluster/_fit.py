@@ -145,7 +145,6 @@ def fit_flasc(
             )
         log.note("backend: %s (%d points, %d dimensions)", space.kind, n, X.shape[1])
         k = max(min(min_samples, n - 1), 1)
-        knn_dist = None
         if n > 1 and sample_weight is not None:
             from ._hdbscan.weighting import weighted_core
 
@@ -173,9 +172,6 @@ def fit_flasc(
                     ) if n > 1
                     else np.empty((0, 3))
                 )
-            # the neighbour distances (n * min_samples floats) are not needed
-            # after the spanning tree: freed before the branch pass, not after
-            knn_dist = None
             with log.stage("single linkage"):
                 partners = core_partners(core, neighbors) if n > 1 else np.empty(0, np.intp)
                 linkage = (
@@ -202,6 +198,10 @@ def fit_flasc(
         cluster_probabilities = override_probabilities
         n_clusters = n_override_clusters
 
+    # the neighbour distances (n * min_samples floats, if computed here) are
+    # not needed after the spanning tree: freed before the branch pass, on
+    # every path, not when the fit returns
+    knn_dist = None
     log.note("clusters found: %d", n_clusters)
     with log.stage("branches"):
         branches = detect_branches(
