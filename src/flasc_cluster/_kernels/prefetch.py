@@ -59,7 +59,7 @@ def prefetch_row(typingctx, array, row):
 def prefetch_at(typingctx, array, row, column):
     """Prefetch ``array[row, column]`` of a 2-D array for reading (numba
     intrinsic): with a step of :data:`LINE_ITEMS` over the columns, every
-    cache line of a row longer than one line."""
+    cache line of a row of 8-byte items longer than one line."""
     if not isinstance(array, types.Array) or array.ndim != 2:
         return None
     if not isinstance(row, types.Integer) or not isinstance(column, types.Integer):
