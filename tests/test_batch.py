@@ -70,7 +70,7 @@ def _assert_same_cluster(a, b):
     if a.flat is not None:
         for x, y in zip(a.flat[:3], b.flat[:3]):
             np.testing.assert_array_equal(x, y)
-        for x, y in zip(a.flat.condensed_tree, b.flat.condensed_tree):
+        for x, y in zip(a.condensed_tree, b.condensed_tree):
             np.testing.assert_array_equal(x, y)
             assert x.dtype == y.dtype
         np.testing.assert_array_equal(a.flat.selected_ids, b.flat.selected_ids)

@@ -41,6 +41,16 @@ def _same(a, b):
     assert len(a.branch_persistences_) == len(b.branch_persistences_)
     for pa, pb in zip(a.branch_persistences_, b.branch_persistences_):
         np.testing.assert_array_equal(pa, pb)
+    # the hierarchies a fit keeps in compact form, derived when asked for
+    for ta, tb in zip(a.branch_condensed_trees_, b.branch_condensed_trees_, strict=True):
+        assert (ta is None) == (tb is None)
+        if ta is not None:
+            np.testing.assert_array_equal(ta.to_numpy(), tb.to_numpy())
+            np.testing.assert_array_equal(ta.selected_ids, tb.selected_ids)
+    for la, lb in zip(a.branch_linkage_trees_, b.branch_linkage_trees_, strict=True):
+        assert (la is None) == (lb is None)
+        if la is not None:
+            np.testing.assert_array_equal(la.to_numpy(), lb.to_numpy())
 
 
 @pytest.mark.parametrize("method", ["full", "core"])

@@ -59,8 +59,9 @@ def _check_float_range(data):
         )
 
 
-def _exemplar_lists(flat, rows, n_points):
-    tree = flat.condensed_tree
+def _exemplar_lists(flat, rows, n_points, tree=None):
+    if tree is None:
+        tree = flat.condensed_tree
     if tree.parent.shape[0] == 0 or flat.selected_ids.shape[0] == 0:
         return [np.empty(0, dtype=np.intp) for _ in flat.selected_ids]
     indptr, points = leaf_exemplars(tree.parent, tree.child, tree.lambda_val, flat.selected_ids, n_points)
@@ -641,7 +642,7 @@ class FLASC(ClusterMixin, BaseEstimator):
         check_is_fitted(self, "labels_")
         return [
             None if c.flat is None
-            else CondensedTree(condensed_to_records(c.flat.condensed_tree), c.flat.selected_ids)
+            else CondensedTree(condensed_to_records(c.condensed_tree), c.flat.selected_ids)
             for c in self._result.branches.clusters
         ]
 
@@ -707,7 +708,7 @@ class FLASC(ClusterMixin, BaseEstimator):
                 out.append([])
             else:
                 rows = self._finite_index[c.points]
-                out.append(_exemplar_lists(c.flat, rows, c.points.shape[0]))
+                out.append(_exemplar_lists(c.flat, rows, c.points.shape[0], c.condensed_tree))
         return out
 
     @property

@@ -4,8 +4,8 @@ Data with many small clusters spends most of a per-cluster branch pass in
 Python and in launching kernels. These kernels run a list of whole
 clusters, one after the other on one thread, with the serial variants of
 the per-cluster kernels, so every cluster gets exactly the per-cluster
-result: centralities, partners, linkage matrix and branch selection (or,
-for a disconnected graph, the spanning forest). The caller runs one list per thread (these kernels release
+result: centralities, spanning tree (or forest, for a disconnected graph)
+and branch selection. The caller runs one list per thread (these kernels release
 the GIL and launch no parallel kernel, so any numba threading layer
 serves); only :func:`gather_batch`, which prepares the lists from the
 caller's thread, runs in parallel.
@@ -13,9 +13,14 @@ caller's thread, runs in parallel.
 Clusters are given as ``points`` (intp, the clusters' global ids one after
 the other) with ``bounds`` (intp (n_clusters + 1,)); cluster ``b`` has
 ``m_b`` points. Its results go to :class:`BatchOutputs` rows: per point at
-``bounds[b]:bounds[b + 1]``; spanning-forest and linkage rows (``m_b - 1``
-at most) from ``bounds[b] - b``; persistence and selected ids from
-``bounds[b]``; condensed-tree rows (``2 m_b`` at most) from ``2 bounds[b]``.
+``bounds[b]:bounds[b + 1]``; spanning-forest rows (``m_b - 1`` at most)
+from ``bounds[b] - b``; partners, persistence and selected ids from
+``bounds[b]``.
+
+The outputs are what the fit keeps and nothing more: the tree in compact
+form (8 bytes per point; the linkage matrix and the condensed tree are
+derived from it when asked for, :func:`~.linkage.hierarchy_linkage`), since
+writing fresh memory is a large part of the branch pass at 10^6 points.
 """
 
 from typing import NamedTuple
@@ -37,7 +42,12 @@ from .._hdbscan.space_tree import (
     tree_n_levels_from_nodes,
 )
 from .graphs import core_graph_edges_into, grouped_csr_into
-from .linkage import centrality_order, renumbered_spanning_tree, tied_joiners
+from .linkage import (
+    centrality_order,
+    hierarchy_linkage,
+    renumbered_spanning_tree,
+    tied_joiners,
+)
 from .sweep import brute_full_sweep, renumbered_full_sweep, renumbered_partners
 
 
@@ -45,29 +55,31 @@ class BatchOutputs(NamedTuple):
     """Results of a batch of clusters (rows as in the module docstring)."""
 
     centrality: np.ndarray  # float64 (total,)
-    edges: np.ndarray  # float64 (total - n_clusters, 3) spanning forest (disconnected only)
+    joins: np.ndarray  # int32 (total - n_clusters, 2) spanning-forest rows [a, b]
     n_edges: np.ndarray  # intp (n_clusters,)
-    linkage: np.ndarray  # float64 (total - n_clusters, 4); zero if disconnected
+    tied: np.ndarray  # intp (total, 2) rows [point, partner] of the tied joiners
+    n_tied: np.ndarray  # intp (n_clusters,)
     labels: np.ndarray  # intp (total,) branch labels
     probabilities: np.ndarray  # float64 (total,) branch probabilities
     persistence: np.ndarray  # float64 (total,)
     selected: np.ndarray  # intp (total,) condensed-tree id of each branch
     n_selected: np.ndarray  # intp (n_clusters,)
-    parent: np.ndarray  # intp (2 total,) condensed tree
-    child: np.ndarray  # intp (2 total,)
-    lambda_val: np.ndarray  # float64 (2 total,)
-    child_size: np.ndarray  # intp (2 total,)
-    n_rows: np.ndarray  # intp (n_clusters,) condensed-tree rows
+
+
+def join_dtype(total):
+    """The integer type of :attr:`BatchOutputs.joins` for ``total`` points
+    (local ids): int32 when they fit, halving the writes."""
+    return np.int32 if total < 2**31 else np.intp
 
 
 def batch_outputs(total, n_clusters):
-    """Zeroed :class:`BatchOutputs` for ``n_clusters`` clusters of ``total`` points."""
+    """Zeroed :class:`BatchOutputs` for ``n_clusters`` clusters of ``total``
+    points (numpy's zeroed pages: rows never written cost nothing)."""
     return BatchOutputs(
-        np.zeros(total), np.zeros((total - n_clusters, 3)), np.zeros(n_clusters, np.intp),
-        np.zeros((total - n_clusters, 4)), np.full(total, -1, np.intp), np.zeros(total),
+        np.zeros(total), np.zeros((total - n_clusters, 2), join_dtype(total)),
+        np.zeros(n_clusters, np.intp), np.zeros((total, 2), np.intp),
+        np.zeros(n_clusters, np.intp), np.full(total, -1, np.intp), np.zeros(total),
         np.zeros(total), np.zeros(total, np.intp), np.zeros(n_clusters, np.intp),
-        np.zeros(2 * total, np.intp), np.zeros(2 * total, np.intp), np.zeros(2 * total),
-        np.zeros(2 * total, np.intp), np.zeros(n_clusters, np.intp),
     )
 
 
@@ -200,11 +212,11 @@ def _put_rows(dst, offset, src):
 def _store_selection(b, start, m, linkage, selection, out):
     """Select cluster ``b``'s branches from its ``linkage`` matrix (``m``
     points of size one; ``selection`` as in :func:`full_clusters`) and write
-    the selection into ``out`` (:class:`BatchOutputs`)."""
+    the selection into ``out`` (:class:`BatchOutputs`); the condensed tree
+    is not kept (derived again when asked for)."""
     sizes = np.ones(m, dtype=np.intp)
     min_size, leaf, allow_single, epsilon, persistence_threshold, max_size = selection
-    (labels, probabilities, persistence, parent, child, lambda_val, child_size,
-     selected_ids) = flat_selection(
+    labels, probabilities, persistence, _, _, _, _, selected_ids = flat_selection(
         linkage, sizes, min_size, leaf, allow_single, epsilon, persistence_threshold, max_size,
     )
     _put(out.labels, start, labels)
@@ -212,45 +224,54 @@ def _store_selection(b, start, m, linkage, selection, out):
     _put(out.persistence, start, persistence)
     _put(out.selected, start, selected_ids)
     out.n_selected[b] = selected_ids.shape[0]
-    _put(out.parent, 2 * start, parent)
-    _put(out.child, 2 * start, child)
-    _put(out.lambda_val, 2 * start, lambda_val)
-    _put(out.child_size, 2 * start, child_size)
-    out.n_rows[b] = parent.shape[0]
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _store(b, start, m, centrality, edges, partner, selection, out):
     """Write cluster ``b``'s results into ``out`` (:class:`BatchOutputs`):
-    its centralities, and its spanning forest if the graph is disconnected,
-    else its linkage matrix and its branch selection (``selection`` as in
+    its centralities and spanning forest (the ``[a, b]`` columns: each row
+    weighs ``centrality[a]``), and, if the graph is connected, the partners
+    of its tied joiners and its branch selection (``selection`` as in
     :func:`full_clusters`)."""
     row = start - b
     _put(out.centrality, start, centrality)
     n_edges = edges.shape[0]
     out.n_edges[b] = n_edges
+    for e in range(n_edges):
+        out.joins[row + e, 0] = np.intp(edges[e, 0])
+        out.joins[row + e, 1] = np.intp(edges[e, 1])
     if n_edges < m - 1:
-        # the forest is kept only for a disconnected graph (its components
-        # label the points); a tree is summed up by its linkage matrix, and
-        # not writing it spares 24 bytes per point of fresh memory
-        _put_rows(out.edges, row, edges)
+        # a disconnected graph: its components label the points
         return
+    n_tied = 0
+    for i in range(m):
+        if partner[i] >= 0:
+            out.tied[start + n_tied, 0] = i
+            out.tied[start + n_tied, 1] = partner[i]
+            n_tied += 1
+    out.n_tied[b] = n_tied
     linkage = mst_to_linkage_sized(edges, m, partner, np.ones(m, dtype=np.intp))
-    _put_rows(out.linkage, row, linkage)
     _store_selection(b, start, m, linkage, selection, out)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def select_clusters(linkage, bounds, selection, out):
-    """Branch selections of clusters whose linkage matrices are known (a
-    re-selection): cluster ``b``'s ``m_b - 1`` rows of ``linkage`` start at
-    row ``bounds[b] - b``; ``selection`` as in :func:`full_clusters`; the
-    selection rows of ``out`` as :func:`full_clusters` writes them."""
+def select_clusters(centrality, joins, tied, tied_bounds, bounds, selection, out):
+    """Branch selections of clusters whose spanning trees are known (a
+    re-selection): cluster ``b``'s ``m_b`` points from ``bounds[b]`` in
+    ``centrality``, its ``m_b - 1`` ``joins`` from row ``bounds[b] - b``
+    (as :class:`BatchOutputs` holds them), its tied joiners' rows
+    ``[point, partner]`` at ``tied[tied_bounds[b]:tied_bounds[b + 1]]``;
+    ``selection`` as in :func:`full_clusters`; the selection rows of
+    ``out`` as :func:`full_clusters` writes them."""
     for b in range(bounds.shape[0] - 1):
         start = bounds[b]
         m = bounds[b + 1] - start
         row = start - b
-        _store_selection(b, start, m, linkage[row:row + m - 1].copy(), selection, out)
+        linkage = hierarchy_linkage(
+            joins[row:row + m - 1], tied[tied_bounds[b]:tied_bounds[b + 1]],
+            centrality[start:start + m], np.ones(m, dtype=np.intp),
+        )
+        _store_selection(b, start, m, linkage, selection, out)
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -412,7 +433,7 @@ def core_clusters(X, points, bounds, clusters, centroids, p, local, neighbors, m
     ``tree_idx`` the fit's kd-tree's ``idx_array`` and ``rows`` (aligned
     with ``points``) each cluster's rows of it: the neighbour lists are read
     in kd-tree order (:func:`~.graphs.core_graph_edges`). ``edge_buffers``
-    intp (3, at least ``m_b * k`` plus the cluster's spanning-tree edge count
+    int32 or intp (3, at least ``m_b * k`` plus the cluster's spanning-tree edge count
     for every cluster): scratch space for the edges and the CSR, allocated
     by the caller once per call rather than per cluster in the kernel, so
     that its pages are faulted in once.

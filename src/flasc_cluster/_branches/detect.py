@@ -19,6 +19,7 @@ from .._hdbscan.flat import (
     selection_options,
 )
 from .._hdbscan.linkage import mst_to_linkage_sized
+from .._hdbscan.select import flat_selection
 from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
 from .._kernels import sorting
@@ -28,6 +29,7 @@ from .batch import (
     full_clusters,
     gather_batch,
     inside_edge_labels,
+    join_dtype,
     select_clusters,
     split_cluster_labels,
     whole_cluster_labels,
@@ -39,8 +41,33 @@ from .graphs import (
     grouped_csr,
     symmetric_csr,
 )
-from .linkage import centrality_order, centrality_spanning_tree, tied_joiners
+from .linkage import (
+    centrality_order,
+    centrality_spanning_tree,
+    hierarchy_linkage,
+    tied_joiners,
+)
 from .sweep import brute_full_sweep, full_graph_pairs, full_graph_spanning_tree
+
+
+class BranchHierarchy(NamedTuple):
+    """A cluster's branch hierarchy in compact form, from which the linkage
+    matrix and the condensed tree are derived when asked for
+    (:attr:`ClusterBranches.linkage`, :attr:`ClusterBranches.condensed_tree`).
+
+    joins : int32 or intp (m-1, 2), the spanning tree's rows ``[a, b]`` in
+    merge order, each weighing the centrality of ``a``; tied : intp (k, 2),
+    rows ``[point, partner]`` of the tied joiners
+    (:func:`~.linkage.hierarchy_linkage`); point_weight : None or float64
+    (m,) sample weights; options : the selection of the cluster's current
+    ``flat``, as :func:`~flasc_cluster._hdbscan.flat.selection_options`
+    gives it.
+    """
+
+    joins: np.ndarray
+    tied: np.ndarray
+    point_weight: object
+    options: tuple
 
 
 class ClusterBranches(NamedTuple):
@@ -51,9 +78,10 @@ class ClusterBranches(NamedTuple):
     graph is not kept (``full`` graphs on kd-trees and all ``core`` graphs;
     :func:`approximation_graph` rebuilds it);
     spanning_tree : float64 (n_edges, 3) local ids, the spanning forest of a
-    disconnected graph (whose components label the points), else None (a
-    tree is summed up by ``linkage``);
-    linkage : float64 (m-1, 4) or None; flat : FlatClustering or None;
+    disconnected graph (whose components label the points), else None;
+    hierarchy : :class:`BranchHierarchy` of a connected graph, else None;
+    flat : FlatClustering or None (its ``condensed_tree`` may be None: the
+    :attr:`condensed_tree` property derives it);
     component_labels : intp (m,) or None (set when the graph is disconnected);
     max_dist : float, the ``full`` graph's bound on ``d_ij / alpha``;
     cluster_mst : intp (m-1, 2) in-cluster spanning-tree edges in local ids;
@@ -65,12 +93,37 @@ class ClusterBranches(NamedTuple):
     centrality: np.ndarray
     graph: object
     spanning_tree: np.ndarray
-    linkage: object
+    hierarchy: object
     flat: object
     component_labels: object
     max_dist: float = 0.0
     cluster_mst: object = None
     neighbors: object = None
+
+    @property
+    def linkage(self):
+        """float64 (m-1, 4) linkage matrix of the branch hierarchy, or None."""
+        h = self.hierarchy
+        if h is None:
+            return None
+        m = self.centrality.shape[0]
+        return hierarchy_linkage(
+            h.joins, h.tied, self.centrality, point_sizes(h.point_weight, m)
+        )
+
+    @property
+    def condensed_tree(self):
+        """The :class:`CondensedTree` of the branch selection, or None."""
+        if self.flat is None:
+            return None
+        if self.flat.condensed_tree is not None:
+            return self.flat.condensed_tree
+        h = self.hierarchy
+        m = self.centrality.shape[0]
+        parent, child, lambda_val, child_size = flat_selection(
+            self.linkage, point_sizes(h.point_weight, m), *h.options
+        )[3:7]
+        return CondensedTree(parent, child, lambda_val, child_size)
 
 
 class BranchResult(NamedTuple):
@@ -225,8 +278,27 @@ def detect_cluster_branches(
     )
     flat = extract_flat_clustering(linkage, **selection)
     return ClusterBranches(
-        points, centrality, graph, None, linkage, flat, None, max_dist, cluster_mst,
-        kept_neighbors,
+        points, centrality, graph, None, _hierarchy(tree_edges, partner, selection), flat, None,
+        max_dist, cluster_mst, kept_neighbors,
+    )
+
+
+def _options(selection):
+    """:func:`~flasc_cluster._hdbscan.flat.selection_options` of a selection
+    dict (whose ``point_weight``, if any, is not an option)."""
+    return selection_options(**{k: v for k, v in selection.items() if k != "point_weight"})
+
+
+def _hierarchy(tree_edges, partner, selection):
+    """The :class:`BranchHierarchy` of a spanning tree (float64 rows
+    ``[a, b, w]``), its partners (intp (m,), -1 where none) and the
+    selection dict of its flat clustering."""
+    m = partner.shape[0]
+    tied = np.flatnonzero(partner >= 0)
+    return BranchHierarchy(
+        tree_edges[:, :2].astype(join_dtype(m)),
+        np.column_stack((tied, partner[tied])).astype(np.intp),
+        selection.get("point_weight"), _options(selection),
     )
 
 
@@ -436,19 +508,22 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     if method == "core":
         # scratch for the edges and CSR of the largest cluster, one per thread,
         # reused by every chunk it runs: fresh scratch per chunk (3 m k entries)
-        # would fault in new pages for every cluster of 10^5 points
+        # would fault in new pages for every cluster of 10^5 points. Local ids
+        # fit int32: half the memory to fault in and to stream through (the
+        # branch pass of the 1m_2d core cell: 614 -> 566 ms, median of 8)
         edge_counts = np.diff(starts) * neighbors.shape[1] + np.diff(mst_bounds)
         scratch = queue.SimpleQueue()
         for _ in range(min(n_threads, len(chunks))):
-            scratch.put(np.empty((3, int(edge_counts.max())), dtype=np.intp))
+            scratch.put(np.empty((3, int(edge_counts.max())), dtype=join_dtype(starts[-1])))
     if len(chunks) == 1:
         run(chunks[0])
     else:
         with ThreadPoolExecutor(max_workers=min(n_threads, len(chunks))) as pool:
             for future in [pool.submit(run, chunk) for chunk in chunks]:
                 future.result()
-    centrality, edges, n_edges, linkage = out.centrality, out.edges, out.n_edges, out.linkage
+    centrality, joins, n_edges = out.centrality, out.joins, out.n_edges
     kept_neighbors = neighbors if method == "core" else None
+    options = selection_options(**selection)
     results = []
     for b in range(clusters.shape[0]):
         start = starts[b]
@@ -461,47 +536,61 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             "max_dist": float(max_dists[b]), "cluster_mst": cluster_mst,
             "neighbors": kept_neighbors,
         }
+        cluster_joins = joins[row:row + n_edges[b]]
         if n_edges[b] < m - 1:
-            forest = edges[row:row + n_edges[b]]
+            forest = np.column_stack((
+                cluster_joins.astype(np.float64), common["centrality"][cluster_joins[:, 0]]
+            ))
             results.append(ClusterBranches(
-                spanning_tree=forest, linkage=None, flat=None,
+                spanning_tree=forest, hierarchy=None, flat=None,
                 component_labels=_component_labels(forest, m), **common,
             ))
             continue
+        hierarchy = BranchHierarchy(
+            cluster_joins, out.tied[start:start + out.n_tied[b]], None, options
+        )
         results.append(ClusterBranches(
-            spanning_tree=None, linkage=linkage[row:row + m - 1],
-            flat=_batch_flat(out, b, start, end), component_labels=None, **common,
+            spanning_tree=None, hierarchy=hierarchy, flat=_batch_flat(out, b, start, end),
+            component_labels=None, **common,
         ))
     return results
 
 
 def _batch_flat(out, b, start, end):
     """The :class:`FlatClustering` of cluster ``b`` (points ``start:end``) in
-    the outputs of a batch kernel."""
-    tree_rows = slice(2 * start, 2 * start + out.n_rows[b])
+    the outputs of a batch kernel, without its condensed tree
+    (:attr:`ClusterBranches.condensed_tree` derives it)."""
     selected = slice(start, start + out.n_selected[b])
     return FlatClustering(
         out.labels[start:end], out.probabilities[start:end], out.persistence[selected],
-        CondensedTree(
-            out.parent[tree_rows], out.child[tree_rows], out.lambda_val[tree_rows],
-            out.child_size[tree_rows],
-        ),
-        out.selected[selected],
+        None, out.selected[selected],
     )
 
 
 def _batch_reselect(olds, selection):
     """``old._replace(flat=...)`` for each of the ``olds``
-    (:class:`ClusterBranches` with a linkage, points of size one), their
+    (:class:`ClusterBranches` with a hierarchy, points of size one), their
     branches selected again in one kernel call (:func:`.batch.select_clusters`)."""
     sizes = np.array([old.points.shape[0] for old in olds], dtype=np.intp)
     starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(sizes, out=starts[1:])
-    linkage = np.ascontiguousarray(np.concatenate([old.linkage for old in olds]), np.float64)
-    out = batch_outputs(int(starts[-1]), sizes.shape[0])
-    select_clusters(linkage, starts, selection_options(**selection), out)
+    total = int(starts[-1])
+    centrality = np.concatenate([old.centrality for old in olds])
+    joins = np.concatenate([old.hierarchy.joins for old in olds]).astype(join_dtype(total))
+    tied = np.concatenate([old.hierarchy.tied for old in olds]).astype(np.intp, copy=False)
+    tied_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
+    np.cumsum([old.hierarchy.tied.shape[0] for old in olds], out=tied_bounds[1:])
+    out = batch_outputs(total, sizes.shape[0])
+    options = selection_options(**selection)
+    select_clusters(
+        np.ascontiguousarray(centrality, np.float64), joins, tied.reshape(-1, 2), tied_bounds,
+        starts, options, out,
+    )
     return [
-        old._replace(flat=_batch_flat(out, b, starts[b], starts[b + 1]))
+        old._replace(
+            flat=_batch_flat(out, b, starts[b], starts[b + 1]),
+            hierarchy=old.hierarchy._replace(options=options),
+        )
         for b, old in enumerate(olds)
     ]
 
@@ -535,7 +624,7 @@ def _reused(previous, cluster_labels, cluster_probabilities, order, bounds):
     match[match] = old_sizes[low[match]] == sizes[some[match]]
     for t in np.flatnonzero(match):
         old = old_clusters[low[t]]
-        if old.linkage is not None:
+        if old.hierarchy is not None:
             reused[some[t]] = old
     return reused
 
@@ -584,7 +673,10 @@ def detect_branches(
         )
         old = reused[c]
         if old is not None:
-            return old._replace(flat=extract_flat_clustering(old.linkage, **cluster_selection))
+            return old._replace(
+                flat=extract_flat_clustering(old.linkage, **cluster_selection),
+                hierarchy=old.hierarchy._replace(options=_options(cluster_selection)),
+            )
         if points.shape[0] < 2:
             return ClusterBranches(
                 points, np.full(points.shape[0], np.inf), np.empty((0, 2), np.intp),

@@ -29,7 +29,7 @@ def grouped_csr(src, dst, m):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def grouped_csr_into(src, dst, m, indices):
-    """:func:`grouped_csr` into the caller's ``indices`` (intp, at least
+    """:func:`grouped_csr` into the caller's ``indices`` (int32 or intp, at least
     ``len(src)`` entries; its first ``len(src)`` are written); returns
     ``indptr``."""
     counts = np.zeros(m + 1, dtype=np.intp)
@@ -145,9 +145,9 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank, visit):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visit, src, dst):
-    """:func:`core_graph_edges` into the caller's ``src`` and ``dst`` (intp,
-    at least ``m * k + len(mst_src)`` entries each); returns the number of
-    edges written."""
+    """:func:`core_graph_edges` into the caller's ``src`` and ``dst`` (int32
+    or intp, at least ``m * k + len(mst_src)`` entries each); returns the
+    number of edges written."""
     m = points.shape[0]
     k = neighbors.shape[1]
     n_mst = mst_src.shape[0]

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
+from .._hdbscan.linkage import mst_to_linkage_sized
 from .._kernels.prefetch import AHEAD, prefetch_row
 from .._kernels.sorting import stable_argsort
 from .._kernels.union_find import ds_find
@@ -161,3 +162,29 @@ def tied_joiners(edges, m):
                     count += 1
         start = end
     return out[:count].copy()
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def hierarchy_linkage(joins, tied, centrality, point_size):
+    """The linkage matrix of a spanning tree kept in compact form.
+
+    ``joins`` (integer (m - 1, 2)): the tree's rows ``[a, b]`` in merge
+    order, as :func:`centrality_spanning_tree` gives them; each weighs
+    ``centrality[a]``, the centrality of the point that joins (every sweep
+    weighs it so). ``tied`` (intp (k, 2)): rows ``[point, partner]`` of the
+    points that have a partner (:func:`tied_joiners`), -1 for the others;
+    ``point_size`` as in
+    :func:`~flasc_cluster._hdbscan.linkage.mst_to_linkage_sized`, which
+    gives the result: the linkage of the full ``[a, b, w]`` rows.
+    """
+    m = centrality.shape[0]
+    edges = np.empty((joins.shape[0], 3))
+    for e in range(joins.shape[0]):
+        a = np.intp(joins[e, 0])
+        edges[e, 0] = a
+        edges[e, 1] = joins[e, 1]
+        edges[e, 2] = centrality[a]
+    partner = np.full(m, -1, dtype=np.intp)
+    for t in range(tied.shape[0]):
+        partner[tied[t, 0]] = tied[t, 1]
+    return mst_to_linkage_sized(edges, m, partner, point_size)
