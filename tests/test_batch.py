@@ -164,6 +164,65 @@ def test_work_chunks_cover_every_cluster_once_largest_first():
     assert len(one) == 1 and sorted(one[0].tolist()) == list(range(sizes.shape[0]))
 
 
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_run_chunks_runs_each_chunk_once_the_caller_too(n_threads):
+    import threading
+    import time
+
+    chunks = [np.array([c]) for c in range(9)]
+    ran = []
+
+    def run(chunk):
+        time.sleep(0.002)  # long enough for every worker to take a chunk
+        ran.append((int(chunk[0]), threading.get_ident()))
+
+    detect._run_chunks(run, chunks, n_threads)
+    assert sorted(c for c, _ in ran) == list(range(9))
+    threads = {t for _, t in ran}
+    assert threading.get_ident() in threads  # the caller works, not waits
+    assert len(threads) == n_threads
+
+
+def test_run_chunks_keeps_its_pool_and_raises_what_a_chunk_raises():
+    def fail(chunk):
+        if chunk[0] == 3:
+            raise RuntimeError("chunk 3")
+
+    chunks = [np.array([c]) for c in range(6)]
+    detect._run_chunks(lambda chunk: None, chunks, 2)
+    pool = detect._POOL
+    assert pool is not None
+    with pytest.raises(RuntimeError, match="chunk 3"):
+        detect._run_chunks(fail, chunks, 2)
+    detect._run_chunks(lambda chunk: None, chunks, 2)
+    assert detect._POOL is pool  # kept between calls, also after an error
+    detect._run_chunks(lambda chunk: None, chunks, 3)  # more threads: a larger pool
+    assert detect._POOL._max_workers >= 2
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork")
+def test_a_forked_child_gets_its_own_pool():
+    import os
+
+    detect._run_chunks(lambda chunk: None, [np.array([0]), np.array([1])], 2)
+    assert detect._POOL is not None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's threads are gone, so is the pool
+        try:
+            ok = detect._POOL is None
+            done = []
+            detect._run_chunks(done.append, [np.array([c]) for c in range(4)], 2)
+            ok = ok and len(done) == 4
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    result = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert result == b"1"
+
+
 @pytest.mark.parametrize("gathered", [False, True])
 @pytest.mark.parametrize("n_labels", [1, 7, 40000])
 def test_label_order_is_the_stable_argsort_with_its_bounds(n_labels, gathered):
