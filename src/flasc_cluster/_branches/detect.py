@@ -412,10 +412,10 @@ def _map_clusters(one_cluster, sizes, n):
         finally:
             scratch.put(buffer)
 
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        # largest first, so that the pool ends evenly
-        for future in [pool.submit(task, c) for c in small[np.argsort(-sizes[small], kind="stable")]]:
-            future.result()
+    pool = _worker_pool(n_threads)
+    # largest first, so that the pool ends evenly
+    for future in [pool.submit(task, c) for c in small[np.argsort(-sizes[small], kind="stable")]]:
+        future.result()
     return results
 
 
