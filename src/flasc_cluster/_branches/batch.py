@@ -89,10 +89,10 @@ class BatchInputs(NamedTuple):
     points: np.ndarray  # intp (total,) global ids, cluster after cluster
     bounds: np.ndarray  # intp (n_clusters + 1,) each cluster's first row in points
     local: np.ndarray  # intp (n,) local id of each point of the batch, else -1
-    mst_pairs: np.ndarray  # intp (n_edges, 2) in-cluster spanning-tree edges, local ids
+    mst_pairs: np.ndarray  # int32 or intp (n_edges, 2) in-cluster tree edges, local ids
     mst_bounds: np.ndarray  # intp (n_clusters + 1,) each cluster's first edge
     max_dists: np.ndarray  # float64 (n_clusters,) largest in-cluster edge weight (0: none)
-    rows: np.ndarray  # intp (total,) the points' kd-tree rows (empty if not asked)
+    rows: np.ndarray  # int32 or intp (total,) the points' kd-tree rows
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -120,10 +120,12 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
     np.cumsum(bounds[clusters + 1] - bounds[clusters], out=starts[1:])
     mst_bounds = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
     np.cumsum(edge_bounds[clusters + 1] - edge_bounds[clusters], out=mst_bounds[1:])
+    # spanning-tree pairs and tree rows as int32 where they fit: fewer new
+    # pages to fault in (the gather took 45-66 ms at 10^6 points)
     inputs = BatchInputs(
         np.empty(starts[-1], dtype=np.intp), starts, np.full(n, -1, dtype=np.intp),
-        np.empty((mst_bounds[-1], 2), dtype=np.intp), mst_bounds, np.zeros(clusters.shape[0]),
-        np.empty(starts[-1], dtype=np.intp),
+        np.empty((mst_bounds[-1], 2), dtype=join_dtype(starts[-1])), mst_bounds,
+        np.zeros(clusters.shape[0]), np.empty(starts[-1], dtype=join_dtype(n)),
     )
     _gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
                   *inputs)

@@ -86,7 +86,7 @@ class ClusterBranches(NamedTuple):
     :attr:`condensed_tree` property derives it);
     component_labels : intp (m,) or None (set when the graph is disconnected);
     max_dist : float, the ``full`` graph's bound on ``d_ij / alpha``;
-    cluster_mst : intp (m-1, 2) in-cluster spanning-tree edges in local ids;
+    cluster_mst : integer (m-1, 2) in-cluster spanning-tree edges in local ids;
     neighbors : for ``core`` graphs, the fit's (n, k) neighbour array (shared,
     not copied), from which the graph is rebuilt; None otherwise.
     """
