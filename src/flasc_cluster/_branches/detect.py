@@ -121,10 +121,9 @@ class ClusterBranches(NamedTuple):
         if self.flat.condensed_tree is not None:
             return self.flat.condensed_tree
         h = self.hierarchy
-        m = self.centrality.shape[0]
-        parent, child, lambda_val, child_size = flat_selection(
-            self.linkage, point_sizes(h.point_weight, m), *h.options
-        )[3:7]
+        sizes = point_sizes(h.point_weight, self.centrality.shape[0])
+        linkage = hierarchy_linkage(h.joins, h.tied, self.centrality, sizes)
+        parent, child, lambda_val, child_size = flat_selection(linkage, sizes, *h.options)[3:7]
         return CondensedTree(parent, child, lambda_val, child_size)
 
 
@@ -478,7 +477,8 @@ def _run_chunks(run, chunks, n_threads):
                 return
             run(chunk)
 
-    futures = [_worker_pool(n_workers - 1).submit(worker) for _ in range(n_workers - 1)]
+    pool = _worker_pool(n_workers - 1)
+    futures = [pool.submit(worker) for _ in range(n_workers - 1)]
     try:
         worker()
     finally:
