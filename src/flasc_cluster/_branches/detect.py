@@ -22,7 +22,6 @@ from .._hdbscan.flat import (
 )
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._hdbscan.select import flat_selection
-from .._hdbscan.space import weighted_mean
 from .._hdbscan.space_tree import build_kdtree
 from .._kernels import sorting
 from .batch import (
@@ -535,7 +534,6 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     points, starts, local = gathered.points, gathered.bounds, gathered.local
     mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
     segments = [points[starts[b]:starts[b + 1]] for b in range(clusters.shape[0])]
-    centroids = np.empty((clusters.shape[0], space.X.shape[1]))
     X = np.ascontiguousarray(space.X, dtype=np.float64)
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
@@ -549,24 +547,21 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
             cut_from = space.mst_tree
             nodes_per_point = 0.0
 
+    weights = np.ascontiguousarray(cluster_probabilities, dtype=np.float64)
+
     def run(group):
-        # each thread finds its own clusters' centroids, overlapping the other
-        # thread's kernel (numpy and the kernels release the GIL)
-        for b in group:
-            segment = segments[b]
-            centroids[b] = weighted_mean(space.X[segment], cluster_probabilities[segment])
         if method == "core":
             buffers = scratch.get()
             try:
                 core_clusters(
-                    X, points, starts, group, centroids, space.p, local, neighbors, mst_pairs,
+                    X, points, starts, group, weights, space.p, local, neighbors, mst_pairs,
                     mst_bounds, space.mst_tree.idx_array, rows, buffers, flat_options, out,
                 )
             finally:
                 scratch.put(buffers)
         else:
             full_clusters(
-                X, points, starts, group, centroids, max_dists, float(alpha), space.p,
+                X, points, starts, group, weights, max_dists, float(alpha), space.p,
                 cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point,
                 _brute_cluster_max(X.shape[1]), flat_options, out,
             )
@@ -816,8 +811,8 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
     branch_probabilities = np.empty(n)
     centralities = np.empty(n)
     whole_cluster_labels(
-        cluster_probabilities, order, bounds, first, centrality, labels, probabilities,
-        branch_labels, branch_probabilities, centralities,
+        cluster_labels, cluster_probabilities, order, bounds, first, centrality, labels,
+        probabilities, branch_labels, branch_probabilities, centralities,
     )
     if split:
         # the split clusters' branch labels one after the other, labelled in one pass
