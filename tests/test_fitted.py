@@ -118,3 +118,24 @@ def test_relative_validity_scorer_in_grid_search():
     assert np.all(np.isfinite(scores))
     best = FLASC(min_samples=5, min_cluster_size=search.best_params_["min_cluster_size"]).fit(X)
     assert best.relative_validity_ == pytest.approx(scores.max())
+
+
+def test_writing_into_fitted_arrays_changes_no_later_result():
+    from flasc_cluster import approximate_predict
+
+    X = load_flared()
+    params = dict(min_cluster_size=20, min_samples=5)
+    model = FLASC(**params).fit(X)
+    untouched = FLASC(**params).fit(X)
+    names = ("labels_", "probabilities_", "cluster_labels_", "cluster_probabilities_",
+             "branch_labels_", "branch_probabilities_", "cluster_centralities_")
+    for name in names:
+        getattr(model, name)[:] = 7
+    queries = X[::7] + 0.01
+    for got, expected in zip(approximate_predict(model, queries),
+                             approximate_predict(untouched, queries)):
+        np.testing.assert_array_equal(got, expected)
+    model.reselect(min_branch_size=30)
+    untouched.reselect(min_branch_size=30)
+    for name in names:
+        np.testing.assert_array_equal(getattr(model, name), getattr(untouched, name))
