@@ -249,3 +249,23 @@ def test_label_order_groups_labels_out_of_range_outside_the_bounds():
     # -2 counts as -1 (first, in position order); 3, 5 and 9 come last
     np.testing.assert_array_equal(order, [1, 5, 2, 6, 4, 0, 3, 7])
     np.testing.assert_array_equal(bounds, [2, 4, 5])
+
+
+def test_map_clusters_lets_every_task_end_before_raising(monkeypatch):
+    import time
+
+    monkeypatch.setattr(detect, "_threads_safe", lambda: True)
+    monkeypatch.setattr(detect.numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(detect.numba, "set_num_threads", lambda n: None)
+    finished = []
+
+    def one_cluster(c, local):
+        if c == 0:
+            raise RuntimeError("cluster 0")
+        time.sleep(0.05)
+        finished.append(c)
+        return c
+
+    with pytest.raises(RuntimeError, match="cluster 0"):
+        detect._map_clusters(one_cluster, np.ones(6, dtype=np.intp), 10)
+    assert sorted(finished) == [1, 2, 3, 4, 5]

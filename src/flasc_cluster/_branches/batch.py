@@ -513,8 +513,8 @@ def whole_cluster_labels(cluster_labels, cluster_probabilities, order, bounds, f
     with probability 1 and the centrality inside a cluster; -1, the cluster
     probability, -1, 0 and 0 outside. All but the centralities are written
     in point order: scattered in cluster order, five arrays of 10^6 points
-    missed the cache on nearly every write (91 of 94 ms of ``_combine`` for
-    the 3,606 clusters of the ``1m_walks`` ``core`` cell).
+    missed the cache on nearly every write (3,606 clusters: 18 ms, against
+    4.6 ms in point order, memory warm).
     """
     for i in range(labels.shape[0]):
         c = cluster_labels[i]

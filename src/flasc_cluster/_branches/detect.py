@@ -7,7 +7,7 @@ and branch labels into FLASC's combined labelling.
 import os
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
 import numba
@@ -412,7 +412,11 @@ def _map_clusters(one_cluster, sizes, n):
 
     pool = _worker_pool(n_threads)
     # largest first, so that the pool ends evenly
-    for future in [pool.submit(task, c) for c in small[np.argsort(-sizes[small], kind="stable")]]:
+    futures = [pool.submit(task, c) for c in small[np.argsort(-sizes[small], kind="stable")]]
+    # every task ends before an error is raised: none is left running on the
+    # kept pool, ahead of the next fit's tasks
+    wait(futures)
+    for future in futures:
         future.result()
     return results
 
