@@ -153,6 +153,33 @@ def test_batched_clusters_do_not_depend_on_the_thread_count(monkeypatch, method)
         _assert_same_cluster(a, b)
 
 
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_parallel_and_serial_gathers_give_the_same_fit(monkeypatch, method):
+    """Batches of fewer than ``PARALLEL_GATHER_MIN_POINTS`` points gather in
+    one thread, larger ones in parallel; both must give the same inputs."""
+    from flasc_cluster._branches import batch
+
+    X = _data("walks")
+    params = dict(min_cluster_size=20, branch_detection_method=method)
+    calls = []
+    for name in ("_gather_batch", "_gather_batch_serial"):
+        kernel = getattr(batch, name)
+
+        def spy(*args, kernel=kernel, name=name):
+            calls.append(name)
+            return kernel(*args)
+
+        monkeypatch.setattr(batch, name, spy)
+    serial = FLASC(**params).fit(X)
+    monkeypatch.setattr(batch, "PARALLEL_GATHER_MIN_POINTS", 0)
+    parallel = FLASC(**params).fit(X)
+    assert calls == ["_gather_batch_serial", "_gather_batch"]
+    np.testing.assert_array_equal(serial.labels_, parallel.labels_)
+    np.testing.assert_array_equal(serial.probabilities_, parallel.probabilities_)
+    for a, b in zip(serial._result.branches.clusters, parallel._result.branches.clusters):
+        _assert_same_cluster(a, b)
+
+
 def test_work_chunks_cover_every_cluster_once_largest_first():
     sizes = np.array([5, 400, 30, 30, 2, 900, 17] * 5)
     chunks = detect._work_chunks(sizes, 2)

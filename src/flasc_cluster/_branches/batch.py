@@ -107,6 +107,15 @@ def inside_edge_labels(cluster_labels, global_mst, out):
         out[e] = label if same else -1
 
 
+# Batches of fewer points gather in one thread: after a parallel region
+# libgomp's threads spin for a few milliseconds, taking a core from the
+# branch pass's first cluster (a re-selection at 10^5 points, 400
+# clusters, went from 30.9 to 28.2 ms with `full` graphs and 36.7 to
+# 33.0 ms with `core` graphs; the gather itself takes 0.6-0.9 ms either
+# way). At 10^6 points the parallel gather saves 6 ms (11 against 17 ms).
+PARALLEL_GATHER_MIN_POINTS = 1 << 18
+
+
 def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, n):
     """The :class:`BatchInputs` of the ``clusters`` (intp ids): cluster ``c``
     has the points ``order[bounds[c]:bounds[c + 1]]`` and the spanning-tree
@@ -114,7 +123,9 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
     (float64 rows ``[a, b, w]`` in global ids); ``row_order`` (aligned
     with ``order``) their kd-tree rows; ``n`` the number of points.
     One pass instead of per-cluster slices, gathers and concatenations
-    (:func:`_gather_batch`, parallel over clusters), into arrays numpy
+    (:func:`_gather_batch`, parallel over clusters from
+    ``PARALLEL_GATHER_MIN_POINTS`` points on, else
+    :func:`_gather_batch_serial`), into arrays numpy
     allocates (on huge pages where the system offers them: far fewer page
     faults than a kernel's own allocations at 10^7 points)."""
     starts = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
@@ -128,9 +139,36 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
         np.empty((mst_bounds[-1], 2), dtype=join_dtype(starts[-1])), mst_bounds,
         np.zeros(clusters.shape[0]), np.empty(starts[-1], dtype=join_dtype(n)),
     )
-    _gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
-                  *inputs)
+    kernel = (_gather_batch if starts[-1] >= PARALLEL_GATHER_MIN_POINTS
+              else _gather_batch_serial)
+    kernel(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, *inputs)
     return inputs
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows):
+    """Cluster ``b``'s points, local ids and tree rows (:func:`_gather_batch`)."""
+    c = clusters[b]
+    for t in range(starts[b + 1] - starts[b]):
+        g = order[bounds[c] + t]
+        points[starts[b] + t] = g
+        local[g] = t
+        rows[starts[b] + t] = row_order[bounds[c] + t]
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
+                  mst_bounds, max_dists):
+    """Cluster ``b``'s spanning-tree pairs in local ids and their largest
+    weight (:func:`_gather_batch`; after every cluster's points)."""
+    c = clusters[b]
+    for t in range(mst_bounds[b + 1] - mst_bounds[b]):
+        e = edge_order[edge_bounds[c] + t]
+        q = mst_bounds[b] + t
+        mst_pairs[q, 0] = local[np.intp(global_mst[e, 0])]
+        mst_pairs[q, 1] = local[np.intp(global_mst[e, 1])]
+        if t == 0 or global_mst[e, 2] > max_dists[b]:
+            max_dists[b] = global_mst[e, 2]
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
@@ -139,21 +177,22 @@ def _gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, 
     """Fill the :class:`BatchInputs` arrays (``local`` all -1 on entry) for
     :func:`gather_batch`; each cluster writes only its own entries."""
     for b in prange(clusters.shape[0]):
-        c = clusters[b]
-        for t in range(starts[b + 1] - starts[b]):
-            g = order[bounds[c] + t]
-            points[starts[b] + t] = g
-            local[g] = t
-            rows[starts[b] + t] = row_order[bounds[c] + t]
+        _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows)
     for b in prange(clusters.shape[0]):
-        c = clusters[b]
-        for t in range(mst_bounds[b + 1] - mst_bounds[b]):
-            e = edge_order[edge_bounds[c] + t]
-            q = mst_bounds[b] + t
-            mst_pairs[q, 0] = local[np.intp(global_mst[e, 0])]
-            mst_pairs[q, 1] = local[np.intp(global_mst[e, 1])]
-            if t == 0 or global_mst[e, 2] > max_dists[b]:
-                max_dists[b] = global_mst[e, 2]
+        _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
+                      mst_bounds, max_dists)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _gather_batch_serial(order, bounds, clusters, edge_order, edge_bounds, global_mst,
+                         row_order, points, starts, local, mst_pairs, mst_bounds, max_dists,
+                         rows):
+    """:func:`_gather_batch` in the calling thread."""
+    for b in range(clusters.shape[0]):
+        _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows)
+    for b in range(clusters.shape[0]):
+        _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
+                      mst_bounds, max_dists)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
