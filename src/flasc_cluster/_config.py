@@ -16,3 +16,19 @@ NUMBA_CACHE = os.environ.get("FLASC_CLUSTER_NUMBA_CACHE", "1").lower() not in (
 
 INDEX_DTYPE = np.intp
 FLOAT_DTYPE = np.float64
+
+#: Options for kernels that only index arrays their caller allocated:
+#: compiled without numba's reference-counting runtime (``_nrt=False``),
+#: so that passing an array to an inlined helper or taking a row view costs
+#: no atomic increment and decrement. In the ``full`` sweep those took about
+#: 40 % of the time (5.96 against 3.39 ms for a cluster of 33,427 points).
+#: Such a kernel cannot allocate; it is empty (the ordinary runtime) on a
+#: numba without the option.
+NO_REFCOUNT = {"_nrt": False}
+try:  # pragma: no cover - depends on the numba version
+    from numba.core.options import DefaultOptions as _DefaultOptions
+
+    if not hasattr(_DefaultOptions, "_nrt"):
+        NO_REFCOUNT = {}
+except ImportError:  # pragma: no cover
+    NO_REFCOUNT = {}

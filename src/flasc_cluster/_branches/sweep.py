@@ -29,7 +29,7 @@ a whole box is accepted only when its farthest corner passes the exact test
 import numpy as np
 from numba import njit, prange
 
-from .._config import NUMBA_CACHE
+from .._config import NO_REFCOUNT, NUMBA_CACHE
 from .._hdbscan.space_tree import (
     QUERY_CHUNK,
     key_less,
@@ -69,7 +69,7 @@ def max_rdist_to_node(x, node_lo, node_hi, node, p):
     return r
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, inline="always")
 def _remark_internal(node, added_count, uniform, rep, parent):
     """Mark internal ``node`` uniform if its non-empty children are uniform
     with one component; returns the flag."""
@@ -95,7 +95,7 @@ def _remark_internal(node, added_count, uniform, rep, parent):
     return True
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, inline="always")
 def _remark_leaf(node, node_start, node_end, idx_array, added, uniform, rep, parent):
     """Mark leaf ``node`` uniform if all its added points share a component."""
     root = -1
@@ -372,44 +372,15 @@ def full_sweep(tree, centrality, max_dist, alpha, p):
     )
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
-def renumbered_full_sweep(tree, centrality, order, rank, ids, max_dist, alpha, p):
-    """:func:`full_sweep` of points renumbered from another numbering:
-    ``ids`` intp (m,) each point's id there, ``order`` / ``rank`` the
-    centrality order with ties by those ids (a point's rank is the one it
-    has there). The tie rule of
-    :func:`~flasc_cluster._branches.linkage.join_components` reads ``ids``
-    too, so the edges, mapped back through ``ids``, are those of the other
-    numbering. With the points numbered in the tree's row order the
-    union-find reads mostly hit the cache.
-    """
-    data = tree.data
-    idx_array = tree.idx_array
-    node_start = tree.node_start
-    node_end = tree.node_end
-    node_lo = tree.node_lo
-    node_hi = tree.node_hi
-    node_is_leaf = tree.node_is_leaf
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
+def _sweep_points(data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
+                  centrality, order, ids, row_of, added, added_count, uniform, rep, stack,
+                  parent, size, stamp, edges, roots, keys, max_dist, alpha, p, r_reject):
+    """The loop of :func:`renumbered_full_sweep` over the points in
+    centrality order, on the arrays it allocates (no reference counting:
+    ``NO_REFCOUNT``); returns the number of edges written."""
     m = centrality.shape[0]
-    n_nodes = node_start.shape[0]
-    row_of = np.empty(m, dtype=np.intp)
-    for row in range(m):
-        row_of[idx_array[row]] = row
-    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
-
-    added = np.zeros(m, dtype=np.bool_)  # by reordered row
-    added_count = np.zeros(n_nodes, dtype=np.intp)
-    uniform = np.zeros(n_nodes, dtype=np.bool_)
-    rep = np.full(n_nodes, -1, dtype=np.intp)
-    stack = np.empty(2 * tree_n_levels_from_nodes(n_nodes) + 2, dtype=np.intp)
-
-    parent = np.arange(m)
-    size = np.ones(m, dtype=np.intp)
-    stamp = np.full(m, -1, dtype=np.intp)
-    edges = np.empty((max(m - 1, 0), 3))
     n_edges = np.intp(0)  # not a literal: callees compile once
-    roots = np.empty(m, dtype=np.intp)
-    keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
         row_i = row_of[i]
@@ -459,6 +430,51 @@ def renumbered_full_sweep(tree, centrality, order, rank, ids, max_dist, alpha, p
             if node == 0:
                 break
             node = (node - 1) // 2
+    return n_edges
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def renumbered_full_sweep(tree, centrality, order, rank, ids, max_dist, alpha, p):
+    """:func:`full_sweep` of points renumbered from another numbering:
+    ``ids`` intp (m,) each point's id there, ``order`` / ``rank`` the
+    centrality order with ties by those ids (a point's rank is the one it
+    has there). The tie rule of
+    :func:`~flasc_cluster._branches.linkage.join_components` reads ``ids``
+    too, so the edges, mapped back through ``ids``, are those of the other
+    numbering. With the points numbered in the tree's row order the
+    union-find reads mostly hit the cache.
+    """
+    data = tree.data
+    idx_array = tree.idx_array
+    node_start = tree.node_start
+    node_end = tree.node_end
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_is_leaf = tree.node_is_leaf
+    m = centrality.shape[0]
+    n_nodes = node_start.shape[0]
+    row_of = np.empty(m, dtype=np.intp)
+    for row in range(m):
+        row_of[idx_array[row]] = row
+    r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
+
+    added = np.zeros(m, dtype=np.bool_)  # by reordered row
+    added_count = np.zeros(n_nodes, dtype=np.intp)
+    uniform = np.zeros(n_nodes, dtype=np.bool_)
+    rep = np.full(n_nodes, -1, dtype=np.intp)
+    stack = np.empty(2 * tree_n_levels_from_nodes(n_nodes) + 2, dtype=np.intp)
+
+    parent = np.arange(m)
+    size = np.ones(m, dtype=np.intp)
+    stamp = np.full(m, -1, dtype=np.intp)
+    edges = np.empty((max(m - 1, 0), 3))
+    roots = np.empty(m, dtype=np.intp)
+    keys = np.empty(m, dtype=np.float64)
+    n_edges = _sweep_points(
+        data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf, centrality,
+        order, ids, row_of, added, added_count, uniform, rep, stack, parent, size, stamp,
+        edges, roots, keys, max_dist, alpha, p, r_reject,
+    )
     edges = edges[:n_edges].copy()
     return edges, rank, _joiner_rows(edges, row_of)
 
