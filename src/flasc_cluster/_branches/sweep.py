@@ -575,6 +575,46 @@ def full_graph_pairs(tree, max_dist, alpha, p):
 _SCAN_BLOCK = 64
 
 
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
+def _brute_sweep_points(ordered, columns, order, centrality, scratch, parent, size, stamp,
+                        edges, roots, keys, ids, max_dist, alpha, p, r_reject):
+    """The loop of :func:`brute_full_sweep` over the points in centrality
+    order, on the arrays it allocates (``NO_REFCOUNT``); returns the number
+    of edges written."""
+    m = order.shape[0]
+    n_edges = np.intp(0)  # not a literal: callees compile once
+    n_components = 1  # among the points added so far
+    for k in range(1, m):
+        i = order[k]
+        n_roots = 0
+        # the latest points first, a block at a time, until every component
+        # is met (the set of roots is what counts, not the order found)
+        hi = k
+        while hi > 0 and n_roots < n_components:
+            lo = max(hi - _SCAN_BLOCK, 0)
+            leaf_rdists(ordered, columns, ordered[k], lo, hi, p, scratch)
+            for t in range(hi - lo - 1, -1, -1):
+                r = scratch[t]
+                if r > r_reject or not within_bound(r, max_dist, alpha, p):
+                    continue
+                rj = ds_find(parent, order[lo + t])
+                if stamp[rj] != k:
+                    stamp[rj] = k
+                    roots[n_roots] = rj
+                    n_roots += 1
+                    if n_roots == n_components:
+                        break
+            hi = lo
+        n_components += 1 - n_roots
+        if n_roots == 1:
+            n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
+        elif n_roots > 1:
+            n_edges = join_components(
+                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
+            )
+    return n_edges
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def brute_full_sweep(data, centrality, max_dist, alpha, p):
     """:func:`full_graph_spanning_tree` by scanning all pairs: for small
@@ -613,39 +653,13 @@ def brute_full_sweep(data, centrality, max_dist, alpha, p):
     size = np.ones(m, dtype=np.intp)
     stamp = np.full(m, -1, dtype=np.intp)
     edges = np.empty((max(m - 1, 0), 3))
-    n_edges = np.intp(0)  # not a literal: callees compile once
     roots = np.empty(m, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
     ids = np.arange(m)  # ties between components by root id
-    n_components = 1  # among the points added so far
-    for k in range(1, m):
-        i = order[k]
-        n_roots = 0
-        # the latest points first, a block at a time, until every component
-        # is met (the set of roots is what counts, not the order found)
-        hi = k
-        while hi > 0 and n_roots < n_components:
-            lo = max(hi - _SCAN_BLOCK, 0)
-            leaf_rdists(ordered, columns, ordered[k], lo, hi, p, scratch)
-            for t in range(hi - lo - 1, -1, -1):
-                r = scratch[t]
-                if r > r_reject or not within_bound(r, max_dist, alpha, p):
-                    continue
-                rj = ds_find(parent, order[lo + t])
-                if stamp[rj] != k:
-                    stamp[rj] = k
-                    roots[n_roots] = rj
-                    n_roots += 1
-                    if n_roots == n_components:
-                        break
-            hi = lo
-        n_components += 1 - n_roots
-        if n_roots == 1:
-            n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
-        elif n_roots > 1:
-            n_edges = join_components(
-                i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
-            )
+    n_edges = _brute_sweep_points(
+        ordered, columns, order, centrality, scratch, parent, size, stamp, edges, roots, keys,
+        ids, max_dist, alpha, p, r_reject,
+    )
     edges = edges[:n_edges].copy()
     partner = np.full(m, -1, dtype=np.intp)
     joiners = tied_joiners(edges, m)
