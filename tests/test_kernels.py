@@ -48,3 +48,21 @@ def test_weighted_mean_of_leaves_inputs_alone():
     np.testing.assert_array_equal(weights, before[1])
     np.testing.assert_array_equal(points, before[2])
     np.testing.assert_array_equal(out, np.average(X[points], weights=weights[points], axis=0))
+
+
+def test_reference_count_free_kernels_are_compiled_without_the_runtime():
+    """The sweep loops take ``NO_REFCOUNT``; on a numba that knows the
+    option it must be in force (their speed depends on it), and the kernel
+    must still give the sweep's result (checked against the CSR sweep in
+    ``test_sweep.py``)."""
+    from numba.core.options import DefaultOptions
+
+    from flasc_cluster._branches import sweep
+    from flasc_cluster._config import NO_REFCOUNT
+
+    if hasattr(DefaultOptions, "_nrt"):
+        assert NO_REFCOUNT == {"_nrt": False}
+        assert sweep._sweep_points.targetoptions.get("_nrt") is False
+        assert sweep._brute_sweep_points.targetoptions.get("_nrt") is False
+    else:
+        assert NO_REFCOUNT == {}

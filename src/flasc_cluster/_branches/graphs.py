@@ -8,7 +8,7 @@ free of duplicates and self-loops.
 import numpy as np
 from numba import njit, prange
 
-from .._config import NUMBA_CACHE
+from .._config import NO_REFCOUNT, NUMBA_CACHE
 from .._hdbscan.space_tree import rdist, rdist_to_dist
 from .._kernels.prefetch import AHEAD, LINE_ITEMS, prefetch_at, prefetch_row
 
@@ -143,7 +143,7 @@ def core_graph_edges(points, local, neighbors, mst_src, mst_dst, rank, visit):
     return src[:n_edges], dst[:n_edges]
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
 def core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visit, src, dst):
     """:func:`core_graph_edges` into the caller's ``src`` and ``dst`` (int32
     or intp, at least ``m * k + len(mst_src)`` entries each); returns the

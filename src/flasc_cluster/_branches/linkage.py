@@ -13,7 +13,7 @@ the children.
 import numpy as np
 from numba import njit
 
-from .._config import NUMBA_CACHE
+from .._config import NO_REFCOUNT, NUMBA_CACHE
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._kernels.prefetch import AHEAD, prefetch_row
 from .._kernels.sorting import stable_argsort
@@ -49,22 +49,14 @@ def centrality_spanning_tree(indptr, indices, order, rank, centrality):
     )
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
-def renumbered_spanning_tree(indptr, indices, order, rank, centrality, ids):
-    """:func:`centrality_spanning_tree` of a graph whose points were
-    renumbered: ``ids`` intp (m,) each point's id in the original numbering
-    (a permutation), used wherever the rule breaks a tie by id (components of
-    equal size join in the order of their roots' original ids). Every other
-    decision depends on ranks and sizes only, so the edges, mapped back
-    through ``ids``, equal those of the original numbering.
-    """
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
+def _spanning_tree_points(indptr, indices, order, rank, centrality, ids, parent, size, edges,
+                          roots, keys):
+    """The loop of :func:`renumbered_spanning_tree` over the points in
+    centrality order, on the arrays it allocates (``NO_REFCOUNT``); returns
+    the number of edges written."""
     m = centrality.shape[0]
-    parent = np.arange(m)
-    size = np.ones(m, dtype=np.intp)
-    edges = np.empty((max(m - 1, 0), 3))
     n_edges = np.intp(0)  # not a literal: callees compile once
-    roots = np.empty(m, dtype=np.intp)
-    keys = np.empty(m, dtype=np.float64)
     for k in range(m):
         i = order[k]
         if k + AHEAD < m:
@@ -93,6 +85,27 @@ def renumbered_spanning_tree(indptr, indices, order, rank, centrality, ids):
         n_edges = join_components(
             i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
         )
+    return n_edges
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def renumbered_spanning_tree(indptr, indices, order, rank, centrality, ids):
+    """:func:`centrality_spanning_tree` of a graph whose points were
+    renumbered: ``ids`` intp (m,) each point's id in the original numbering
+    (a permutation), used wherever the rule breaks a tie by id (components of
+    equal size join in the order of their roots' original ids). Every other
+    decision depends on ranks and sizes only, so the edges, mapped back
+    through ``ids``, equal those of the original numbering.
+    """
+    m = centrality.shape[0]
+    parent = np.arange(m)
+    size = np.ones(m, dtype=np.intp)
+    edges = np.empty((max(m - 1, 0), 3))
+    roots = np.empty(m, dtype=np.intp)
+    keys = np.empty(m, dtype=np.float64)
+    n_edges = _spanning_tree_points(
+        indptr, indices, order, rank, centrality, ids, parent, size, edges, roots, keys,
+    )
     return edges[:n_edges].copy(), m - n_edges
 
 
