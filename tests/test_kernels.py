@@ -51,18 +51,25 @@ def test_weighted_mean_of_leaves_inputs_alone():
 
 
 def test_reference_count_free_kernels_are_compiled_without_the_runtime():
-    """The sweep loops take ``NO_REFCOUNT``; on a numba that knows the
-    option it must be in force (their speed depends on it), and the kernel
-    must still give the sweep's result (checked against the CSR sweep in
-    ``test_sweep.py``)."""
+    """The hot loops take ``NO_REFCOUNT``; on a numba that knows the option
+    it must be in force (their speed depends on it). Their results are
+    checked elsewhere: the sweeps against the CSR sweep (``test_sweep.py``),
+    the spanning tree and neighbours against brute force
+    (``test_boruvka.py``, ``test_space_tree.py``)."""
     from numba.core.options import DefaultOptions
 
-    from flasc_cluster._branches import sweep
+    from flasc_cluster._branches import graphs, linkage, sweep
     from flasc_cluster._config import NO_REFCOUNT
+    from flasc_cluster._hdbscan import boruvka, space_tree
 
+    kernels = [
+        sweep._sweep_points, sweep._brute_sweep_points, graphs.core_graph_edges_into,
+        linkage._spanning_tree_points, boruvka._search_point, boruvka._search_group,
+        boruvka.scan_leaf_pairs, boruvka._component_minima, space_tree._knn_group,
+    ]
     if hasattr(DefaultOptions, "_nrt"):
         assert NO_REFCOUNT == {"_nrt": False}
-        assert sweep._sweep_points.targetoptions.get("_nrt") is False
-        assert sweep._brute_sweep_points.targetoptions.get("_nrt") is False
+        for kernel in kernels:
+            assert kernel.targetoptions.get("_nrt") is False, kernel.py_func.__name__
     else:
         assert NO_REFCOUNT == {}

@@ -51,7 +51,7 @@ of threads.
 import numpy as np
 from numba import njit, prange
 
-from .._config import NUMBA_CACHE
+from .._config import NO_REFCOUNT, NUMBA_CACHE
 from .._kernels.union_find import ds_find, ds_union_by_rank
 from .space_tree import (
     min_rdist_between_nodes,
@@ -127,7 +127,7 @@ def _start_edge(idx_array, oi, best_w, best_j, bound_w):
     return best_w, min(oi, oj), max(oi, oj), min(bound_w, best_w)
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
 def _search_point(
     data, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     node_comp, node_min_core, comp, core, leaf, row, alpha, p, bound_w,
@@ -251,7 +251,7 @@ def argsort_edges(w, a, b):
     return order
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
 def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
                       comp_to):
     """Per-component minimum of the points' candidate edges (serial).
@@ -286,7 +286,7 @@ def _component_minima(comp, idx_array, cand_w, cand_j, comp_w, comp_from,
             comp_to[c] = j
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
 def scan_leaf_pairs(
     data, idx_array, comp, core, start, end, alpha, p, need, cand_w, cand_j,
 ):
@@ -445,7 +445,7 @@ def _record(row, bw, bj, bound, point_lb, cand_w, cand_j, cand_exact):
         point_lb[row] = bound
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
 def _search_group(
     tree, comp, core, node_comp, node_min_core, alpha, p, g, take, bound_w,
     point_lb, cand_w, cand_j, cand_exact, stack, stack_lb, cand, cand_lb,

@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .._config import NUMBA_CACHE
+from .._config import NO_REFCOUNT, NUMBA_CACHE
 
 #: Number of query points handled per parallel task (each task allocates one
 #: traversal stack). Results do not depend on it.
@@ -770,7 +770,7 @@ def _knn_group_leaf(
     return worst
 
 
-@njit(cache=NUMBA_CACHE, nogil=True)
+@njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
 def _knn_group(
     data, columns, idx_array, node_start, node_end, node_lo, node_hi, node_is_leaf,
     points, exclude, out_rows, rows, leaf, k, p, distances, indices, stack_node, stack_lb,
