@@ -22,8 +22,10 @@ FLOAT_DTYPE = np.float64
 #: so that passing an array to an inlined helper or taking a row view costs
 #: no atomic increment and decrement. In the ``full`` sweep those took about
 #: 40 % of the time (5.96 against 3.39 ms for a cluster of 33,427 points).
-#: Such a kernel cannot allocate; it is empty (the ordinary runtime) on a
-#: numba without the option.
+#: Such a kernel cannot allocate, and neither can any function it calls:
+#: numba compiles the callees with the caller's flags (the allocating,
+#: parallel ``_group_search`` is therefore called from an ordinary kernel).
+#: Empty (the ordinary runtime) on a numba without the option.
 NO_REFCOUNT = {"_nrt": False}
 try:  # pragma: no cover - depends on the numba version
     from numba.core.options import DefaultOptions as _DefaultOptions
