@@ -537,7 +537,6 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     )
     points, starts, local = gathered.points, gathered.bounds, gathered.local
     mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
-    segments = [points[starts[b]:starts[b + 1]] for b in range(clusters.shape[0])]
     X = np.ascontiguousarray(space.X, dtype=np.float64)
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
@@ -582,37 +581,49 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         for _ in range(min(n_threads, len(chunks))):
             scratch.put(np.empty((3, int(edge_counts.max())), dtype=join_dtype(starts[-1])))
     _run_chunks(run, chunks, n_threads)
-    centrality, joins, n_edges = out.centrality, out.joins, out.n_edges
+    centrality, joins = out.centrality, out.joins
     kept_neighbors = neighbors if method == "core" else None
     options = selection_options(**selection)
+    # per cluster only slices and tuples, indexed by Python ints: with
+    # hundreds of small clusters this loop is a large part of a re-selection
+    bound = starts.tolist()
+    edge_bound = mst_bounds.tolist()
+    n_edges = out.n_edges.tolist()
+    n_tied = out.n_tied.tolist()
+    n_selected = out.n_selected.tolist()
+    dists = max_dists.tolist()
+    labels, probabilities, persistence, selected = (
+        out.labels, out.probabilities, out.persistence, out.selected
+    )
     results = []
     for b in range(clusters.shape[0]):
-        start = starts[b]
-        end = starts[b + 1]
+        start = bound[b]
+        end = bound[b + 1]
         m = end - start
         row = start - b
-        cluster_mst = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
-        common = {
-            "points": segments[b], "centrality": centrality[start:end], "graph": None,
-            "max_dist": float(max_dists[b]), "cluster_mst": cluster_mst,
-            "neighbors": kept_neighbors,
-        }
+        cluster_centrality = centrality[start:end]
+        cluster_mst = mst_pairs[edge_bound[b]:edge_bound[b + 1]]
         cluster_joins = joins[row:row + n_edges[b]]
         if n_edges[b] < m - 1:
             forest = np.column_stack((
-                cluster_joins.astype(np.float64), common["centrality"][cluster_joins[:, 0]]
+                cluster_joins.astype(np.float64), cluster_centrality[cluster_joins[:, 0]]
             ))
             results.append(ClusterBranches(
-                spanning_tree=forest, hierarchy=None, flat=None,
-                component_labels=_component_labels(forest, m), **common,
+                points[start:end], cluster_centrality, None, forest, None, None,
+                _component_labels(forest, m), dists[b], cluster_mst, kept_neighbors,
             ))
             continue
         hierarchy = BranchHierarchy(
-            cluster_joins, out.tied[start:start + out.n_tied[b]], None, options
+            cluster_joins, out.tied[start:start + n_tied[b]], None, options
+        )
+        chosen = start + n_selected[b]
+        flat = FlatClustering(
+            labels[start:end], probabilities[start:end], persistence[start:chosen], None,
+            selected[start:chosen],
         )
         results.append(ClusterBranches(
-            spanning_tree=None, hierarchy=hierarchy, flat=_batch_flat(out, b, start, end),
-            component_labels=None, **common,
+            points[start:end], cluster_centrality, None, None, hierarchy, flat, None,
+            dists[b], cluster_mst, kept_neighbors,
         ))
     return results
 
