@@ -38,6 +38,8 @@ def _same(a, b):
     for name in ("labels_", "probabilities_", "cluster_labels_", "cluster_probabilities_",
                  "branch_labels_", "branch_probabilities_", "cluster_centralities_"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    np.testing.assert_array_equal(a.condensed_tree_.to_numpy(), b.condensed_tree_.to_numpy())
+    np.testing.assert_array_equal(a.condensed_tree_.selected_ids, b.condensed_tree_.selected_ids)
     assert len(a.branch_persistences_) == len(b.branch_persistences_)
     for pa, pb in zip(a.branch_persistences_, b.branch_persistences_):
         np.testing.assert_array_equal(pa, pb)
@@ -87,6 +89,34 @@ def test_branch_only_changes_reuse_every_branch_hierarchy(method, monkeypatch):
         monkeypatch.setattr(detect, "_batch_branches", no_sweep)
         monkeypatch.setattr(detect, "detect_cluster_branches", no_sweep)
         model.reselect(**{k: FLASC().get_params()[k] for k in change})
+
+
+def test_cluster_reselection_reuses_the_condensed_tree_of_the_same_minimum_size(monkeypatch):
+    from flasc_cluster import _fit
+
+    loader, base = SETS["walks"]
+    X = loader()
+    model = FLASC(**base).fit(X)
+    given = []
+    real = _fit.extract_flat_clustering
+
+    def spy(linkage, **kwargs):
+        given.append(kwargs["condensed"])
+        return real(linkage, **kwargs)
+
+    monkeypatch.setattr(_fit, "extract_flat_clustering", spy)
+    tree = model._result.cluster.flat.unsimplified
+    model.reselect(cluster_selection_persistence=0.5)
+    assert given[-1] is tree
+    # the simplified tree is not the one kept for the next re-selection
+    assert model._result.cluster.flat.unsimplified is tree
+    assert model._result.cluster.flat.condensed_tree.parent.shape[0] < tree.parent.shape[0]
+    model.reselect(cluster_selection_persistence=0.0, cluster_selection_method="leaf")
+    assert given[-1] is tree
+    model.reselect(min_cluster_size=base["min_cluster_size"] + 5)
+    assert given[-1] is None
+    _same(model, FLASC(**dict(base, min_cluster_size=base["min_cluster_size"] + 5,
+                             cluster_selection_method="leaf")).fit(X))
 
 
 def test_reselect_without_min_samples_recomputes():

@@ -108,6 +108,17 @@ def _selection(min_size, method, allow_single, epsilon, persistence, max_size):
     )
 
 
+def _kept_condensed_tree(previous, min_cluster_size):
+    """The condensed tree (before persistence simplification) of a previous
+    fit of the same data and weights (the caller's ``previous``) when it
+    has the same ``min_cluster_size``, else None."""
+    if previous is None or previous.cluster.flat is None or previous.cluster.selection is None:
+        return None
+    if previous.cluster.selection["min_cluster_size"] != min_cluster_size:
+        return None
+    return previous.cluster.flat.unsimplified
+
+
 def fit_flasc(
     X, *, metric, p, metric_params, algorithm, leaf_size, alpha, min_samples,
     min_cluster_size, cluster_selection_method, allow_single_cluster,
@@ -187,7 +198,8 @@ def fit_flasc(
                 flat = previous.cluster.flat  # only branch options changed
             else:
                 flat = extract_flat_clustering(
-                    linkage, point_weight=sample_weight, **cluster_selection
+                    linkage, point_weight=sample_weight, **cluster_selection,
+                    condensed=_kept_condensed_tree(previous, min_cluster_size),
                 )
         cluster_labels = flat.labels
         cluster_probabilities = flat.probabilities

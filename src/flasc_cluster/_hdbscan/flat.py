@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .condense import CondensedTree
-from .select import flat_selection
+from .select import condensed_selection
 
 
 class FlatClustering(NamedTuple):
@@ -18,7 +18,10 @@ class FlatClustering(NamedTuple):
 
     labels : intp (n,), -1 for noise; probabilities : float64 (n,);
     persistence : float64 (n_selected,); condensed_tree : CondensedTree;
-    selected_ids : intp (n_selected,), the condensed-tree id of each label.
+    selected_ids : intp (n_selected,), the condensed-tree id of each label;
+    unsimplified : the CondensedTree before the persistence simplification
+    (its arrays are ``condensed_tree``'s without one), or None where not
+    kept.
     """
 
     labels: np.ndarray
@@ -26,6 +29,7 @@ class FlatClustering(NamedTuple):
     persistence: np.ndarray
     condensed_tree: CondensedTree
     selected_ids: np.ndarray
+    unsimplified: object = None
 
 
 def empty_condensed_tree():
@@ -70,8 +74,13 @@ def extract_flat_clustering(
     selection_persistence=0.0,
     max_cluster_size=0,
     point_weight=None,
+    condensed=None,
 ):
     """Condense ``linkage`` (float64 (n-1, 4)) and select flat clusters.
+
+    ``condensed``: None, or the ``unsimplified`` CondensedTree of an earlier
+    selection from the same ``linkage`` with the same ``min_cluster_size``
+    and ``point_weight``, which is then not condensed again.
 
     ``point_weight``: None, or float64 (n,) non-negative sample weights;
     cluster sizes are then weight sums (compared with ``min_cluster_size``
@@ -96,13 +105,25 @@ def extract_flat_clustering(
             labels, np.zeros(n_points), np.empty(0), empty_condensed_tree(),
             np.empty(0, np.intp),
         )
+    sizes = point_sizes(point_weight, n_points)
+    given = condensed
+    if given is None:
+        condensed = CondensedTree(
+            np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0), sizes[:0]
+        )
     (labels, probabilities, persistence, parent, child, lambda_val, child_size,
-     selected_ids) = flat_selection(
-        linkage, point_sizes(point_weight, n_points), *selection_options(
+     selected_ids, *unsimplified) = condensed_selection(
+        linkage, sizes, tuple(condensed), *selection_options(
             min_cluster_size=min_cluster_size, selection_method=selection_method,
             allow_single_cluster=allow_single_cluster, selection_epsilon=selection_epsilon,
             selection_persistence=selection_persistence, max_cluster_size=max_cluster_size,
         ),
     )
     tree = CondensedTree(parent, child, lambda_val, child_size)
-    return FlatClustering(labels, probabilities, persistence, tree, selected_ids)
+    if given is not None:
+        unsimplified = given
+    elif selection_persistence <= 0.0:
+        unsimplified = tree  # the same arrays: nothing was simplified
+    else:
+        unsimplified = CondensedTree(*unsimplified)
+    return FlatClustering(labels, probabilities, persistence, tree, selected_ids, unsimplified)

@@ -267,10 +267,52 @@ def flat_selection(
     lambda_val, child_size, selected_ids)``, the last five being the
     condensed tree and the condensed-tree id of each label.
     """
-    n_points = linkage.shape[0] + 1
     parent, child, lambda_val, child_size = condense_tree_sized(
         linkage, min_cluster_size, point_size
     )
+    return _select_condensed(
+        parent, child, lambda_val, child_size, linkage.shape[0] + 1, point_size,
+        leaf_selection, allow_single_cluster, epsilon, persistence_threshold, max_cluster_size,
+    )
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def condensed_selection(
+    linkage, point_size, condensed, min_cluster_size, leaf_selection, allow_single_cluster,
+    epsilon, persistence_threshold, max_cluster_size,
+):
+    """:func:`flat_selection` that starts from ``condensed``, the tuple
+    ``(parent, child, lambda_val, child_size)`` of the condensed tree of
+    ``linkage`` by ``min_cluster_size`` and ``point_size``, when it has rows,
+    and condenses ``linkage`` otherwise (a re-selection that keeps the
+    minimum size skips the condensing). Returns :func:`flat_selection`'s
+    tuple followed by the four arrays of the condensed tree before any
+    persistence simplification.
+    """
+    if condensed[0].shape[0] > 0:
+        parent, child, lambda_val, child_size = condensed
+    else:
+        parent, child, lambda_val, child_size = condense_tree_sized(
+            linkage, min_cluster_size, point_size
+        )
+    (labels, probabilities, persistence, s_parent, s_child, s_lambda, s_size,
+     selected_ids) = _select_condensed(
+        parent, child, lambda_val, child_size, linkage.shape[0] + 1, point_size,
+        leaf_selection, allow_single_cluster, epsilon, persistence_threshold, max_cluster_size,
+    )
+    return (
+        labels, probabilities, persistence, s_parent, s_child, s_lambda, s_size, selected_ids,
+        parent, child, lambda_val, child_size,
+    )
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _select_condensed(
+    parent, child, lambda_val, child_size, n_points, point_size, leaf_selection,
+    allow_single_cluster, epsilon, persistence_threshold, max_cluster_size,
+):
+    """The selection of :func:`flat_selection` from the condensed tree of
+    ``n_points`` points (not modified; simplified into new arrays)."""
     if persistence_threshold > 0.0 and parent.shape[0] > 0:
         parent, child, lambda_val, child_size = simplify_hierarchy(
             parent, child, lambda_val, child_size, persistence_threshold
