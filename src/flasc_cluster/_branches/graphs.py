@@ -32,16 +32,19 @@ def grouped_csr_into(src, dst, m, indices):
     """:func:`grouped_csr` into the caller's ``indices`` (int32 or intp, at least
     ``len(src)`` entries; its first ``len(src)`` are written); returns
     ``indptr``."""
+    # unsigned positions: numba then skips its negative-index fix-up, which
+    # cost a quarter of the time (1.90 against 1.42 ms for 367k edges)
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
-        counts[src[e] + 1] += 1
+        counts[np.uintp(src[e]) + np.uintp(1)] += 1
     for i in range(m):
-        counts[i + 1] += counts[i]
+        counts[np.uintp(i + 1)] += counts[np.uintp(i)]
     fill = counts[:-1].copy()
     for e in range(src.shape[0]):
-        a = src[e]
-        indices[fill[a]] = dst[e]
-        fill[a] += 1
+        a = np.uintp(src[e])
+        f = fill[a]
+        indices[np.uintp(f)] = dst[e]
+        fill[a] = f + 1
     return counts
 
 
@@ -180,15 +183,17 @@ def core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visi
         g_i = points[i]
         for q in range(k):
             g = neighbors[g_i, q]
-            j = local[g]
+            j = local[np.uintp(g)]
             # without branches: which end is ranked later is a coin toss, and
             # its mispredictions took half the time (4.6 against 2.0 ms for
             # a cluster of 33,427 points with k = 10); a rejected neighbour
             # writes a row that the next one overwrites
             keep = (j >= 0) & (j < m) & (j != i)
+            # unsigned positions where they cannot be negative: numba then
+            # skips its negative-index fix-up
             if keep:
-                keep = points[j] == g
-            later = rank[j] < rank_i if keep else False
+                keep = points[np.uintp(j)] == g
+            later = rank[np.uintp(j)] < rank_i if keep else False
             src[pos] = i if later else j
             dst[pos] = j if later else i
             pos += np.intp(keep)

@@ -64,9 +64,10 @@ def _spanning_tree_points(indptr, indices, order, rank, centrality, ids, parent,
             prefetch_row(indices, indptr[order[k + AHEAD]])
         # distinct components of already-added neighbours
         n_roots = np.intp(0)
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            if rank[j] >= k:
+        # unsigned positions, as in ds_find
+        for e in range(indptr[np.uintp(i)], indptr[np.uintp(i) + np.uintp(1)]):
+            j = indices[np.uintp(e)]
+            if rank[np.uintp(j)] >= k:
                 continue
             r = ds_find(parent, j)
             seen = False
@@ -118,12 +119,15 @@ def join_one(i, r, w, parent, size, edges, n_edges):
     edges[n_edges, 0] = i
     edges[n_edges, 1] = r
     edges[n_edges, 2] = w
-    if size[ri] < size[r]:
-        parent[ri] = r
-        size[r] += size[ri]
+    # unsigned positions, as in ds_find
+    ri_u = np.uintp(ri)
+    r_u = np.uintp(r)
+    if size[ri_u] < size[r_u]:
+        parent[ri_u] = r
+        size[r_u] += size[ri_u]
     else:
-        parent[r] = ri
-        size[ri] += size[r]
+        parent[r_u] = ri
+        size[ri_u] += size[r_u]
     return n_edges + 1
 
 

@@ -35,20 +35,23 @@ def radix_argsort(values):
     spare = np.empty(m, dtype=np.intp)
     counts = np.empty(257, dtype=np.intp)
     mask = np.uint64(255)
+    one = np.uintp(1)
     for digit in range(8):
         shift = np.uint64(8 * digit)
         counts[:] = 0
+        # unsigned positions: numba then skips its negative-index fix-up
         for i in range(m):
-            counts[np.intp((keys[i] >> shift) & mask) + 1] += 1
+            counts[np.uintp((keys[i] >> shift) & mask) + one] += 1
         if counts.max() == m:
             continue  # one digit for every key: the order stands
         for d in range(256):
             counts[d + 1] += counts[d]
         for t in range(m):
             i = order[t]
-            d = np.intp((keys[i] >> shift) & mask)
-            spare[counts[d]] = i
-            counts[d] += 1
+            d = np.uintp((keys[np.uintp(i)] >> shift) & mask)
+            c = counts[d]
+            spare[np.uintp(c)] = i
+            counts[d] = c + 1
         order, spare = spare, order
     return order
 

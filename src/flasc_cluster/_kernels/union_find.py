@@ -4,6 +4,7 @@ The structure is two ``intp`` arrays: ``parent`` (each element's parent, a
 root points to itself) and ``rank`` or ``size``. All functions are iterative.
 """
 
+import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
@@ -11,13 +12,19 @@ from .._config import NUMBA_CACHE
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def ds_find(parent, x):
-    """Root of ``x`` with full path compression (two passes, no recursion)."""
+    """Root of ``x`` (an element, so never negative) with full path
+    compression (two passes, no recursion).
+
+    Positions are unsigned: numba then skips its negative-index fix-up on
+    every step (the branch sweep of a 33k-point cluster went from 1.92 to
+    1.33 ms with :func:`~flasc_cluster._branches.linkage.join_one` treated
+    alike)."""
     root = x
-    while parent[root] != root:
-        root = parent[root]
-    while parent[x] != root:
-        nxt = parent[x]
-        parent[x] = root
+    while parent[np.uintp(root)] != root:
+        root = parent[np.uintp(root)]
+    while parent[np.uintp(x)] != root:
+        nxt = parent[np.uintp(x)]
+        parent[np.uintp(x)] = root
         x = nxt
     return root
 
