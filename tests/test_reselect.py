@@ -119,6 +119,71 @@ def test_cluster_reselection_reuses_the_condensed_tree_of_the_same_minimum_size(
                              cluster_selection_method="leaf")).fit(X))
 
 
+def test_recentred_in_same_order_checks_order_and_ties():
+    from flasc_cluster._branches.batch import recentred_in_same_order
+
+    # cluster 0 around (0, 0) with two ties; cluster 1 without ties
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, -2.0],
+                  [10.0, 0.0], [13.0, 0.0], [11.0, 2.0]])
+    points = np.arange(7)
+    bounds = np.array([0, 4, 7])
+
+    def check(old, weights=np.ones(7)):
+        new = np.empty(7)
+        same = np.zeros(2, dtype=bool)
+        recentred_in_same_order(X, points, bounds, np.arange(2), weights, 2.0, old, new, same)
+        return new, same.tolist()
+
+    new, _ = check(np.zeros(7))
+    np.testing.assert_array_equal(new[:4], [1.0, 1.0, 0.5, 0.5])
+    centroid = X[4:].mean(axis=0)
+    np.testing.assert_allclose(new[4:], 1 / np.linalg.norm(X[4:] - centroid, axis=1))
+    assert len(set(new[4:].tolist())) == 3
+    assert check(new.copy()) [1] == [True, True]
+    assert check(new * 0.5)[1] == [True, True]  # scaled: the same order
+    old = new.copy()
+    old[[4, 5]] = new[[5, 4]]  # two points of cluster 1 swapped
+    assert check(old)[1] == [True, False]
+    old = new.copy()
+    old[1] = np.nextafter(old[0], np.inf)  # a tie the old values lacked
+    assert check(old)[1] == [False, True]
+    old = new.copy()
+    old[0] = old[1] = old[2] = 0.7  # a tie the new values lack
+    assert check(old)[1] == [False, True]
+    # other weights move the centroid of cluster 0 off its ties
+    moved, same = check(new.copy(), np.array([1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0]))
+    assert moved[0] != moved[1] and same == [False, True]
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_clusters_that_keep_their_centrality_order_keep_their_tree(method, monkeypatch):
+    X = make_random_walk_clusters(6000, 2, n_clusters=30, random_state=3)[0]
+    base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
+    model = FLASC(**base).fit(X)
+    swept = []
+    real = detect._batch_branches
+
+    def spy(space, clusters, *args):
+        swept.append(clusters.shape[0])
+        return real(space, clusters, *args)
+
+    monkeypatch.setattr(detect, "_batch_branches", spy)
+    change = dict(cluster_selection_persistence=0.5)
+    model.reselect(**change)
+    during = list(swept)  # the re-selection's calls only
+    fresh = FLASC(**base, **change).fit(X)
+    _same(model, fresh)
+    n_clusters = len(model.cluster_points_)
+    before = FLASC(**base).fit(X)
+    changed = [
+        not np.array_equal(before.cluster_probabilities_[p], fresh.cluster_probabilities_[p])
+        for p in fresh.cluster_points_
+    ]
+    assert sum(changed) > n_clusters // 2  # most clusters' probabilities changed ...
+    # ... and yet most clusters kept their tree
+    assert sum(during) < n_clusters // 2
+
+
 def test_reselect_without_min_samples_recomputes():
     X = load_flared()
     model = FLASC(min_cluster_size=10).fit(X)

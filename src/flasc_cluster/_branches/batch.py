@@ -41,6 +41,7 @@ from .._hdbscan.space_tree import (
     subset_root,
     tree_n_levels_from_nodes,
 )
+from .._kernels.sorting import stable_argsort
 from .._kernels.sums import weighted_mean_of
 from .graphs import core_graph_edges_into, grouped_csr_into
 from .linkage import (
@@ -297,15 +298,18 @@ def _store(b, start, m, centrality, edges, partner, selection, out):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def select_clusters(centrality, joins, tied, tied_bounds, bounds, selection, out):
+def select_clusters(centrality, joins, tied, tied_bounds, bounds, clusters, selection, out):
     """Branch selections of clusters whose spanning trees are known (a
     re-selection): cluster ``b``'s ``m_b`` points from ``bounds[b]`` in
     ``centrality``, its ``m_b - 1`` ``joins`` from row ``bounds[b] - b``
     (as :class:`BatchOutputs` holds them), its tied joiners' rows
     ``[point, partner]`` at ``tied[tied_bounds[b]:tied_bounds[b + 1]]``;
     ``selection`` as in :func:`full_clusters`; the selection rows of
-    ``out`` as :func:`full_clusters` writes them."""
-    for b in range(bounds.shape[0] - 1):
+    ``out`` as :func:`full_clusters` writes them; for the ``clusters``
+    (intp indices into ``bounds``) only, so that threads can share the
+    work (each cluster writes its own rows)."""
+    for t in range(clusters.shape[0]):
+        b = clusters[t]
         start = bounds[b]
         m = bounds[b + 1] - start
         row = start - b
@@ -314,6 +318,44 @@ def select_clusters(centrality, joins, tied, tied_bounds, bounds, selection, out
             centrality[start:start + m], np.ones(m, dtype=np.intp),
         )
         _store_selection(b, start, m, linkage, selection, out)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, new, same):
+    """New centralities of clusters that keep their points, and whether
+    each keeps its centrality order.
+
+    Cluster ``b``'s points are ``points[bounds[b]:bounds[b + 1]]`` (global
+    ids, as :func:`full_clusters` takes them), its earlier centralities
+    ``old`` at the same rows; its centralities around the centroid weighted
+    by ``weights`` (as :func:`_open_cluster` forms them) are written to
+    ``new``, and ``same[b]`` is set when sorting ``new`` gives the stable
+    order of ``old`` with equal values exactly where ``old`` has them; for
+    the ``clusters`` (intp indices into ``bounds``) only, as
+    :func:`select_clusters` takes them.
+    """
+    for t in range(clusters.shape[0]):
+        b = clusters[t]
+        start = bounds[b]
+        end = bounds[b + 1]
+        pts = points[start:end]
+        centroid = np.empty(X.shape[1])
+        weighted_mean_of(X, pts, weights, centroid)
+        centrality = centroid_centrality(X, pts, centroid, p)
+        _put(new, start, centrality)
+        previous = old[start:end]
+        ranked = stable_argsort(previous)
+        kept = True
+        for k in range(ranked.shape[0] - 1):
+            i = ranked[k]
+            j = ranked[k + 1]
+            if previous[i] == previous[j]:
+                kept = centrality[i] == centrality[j]
+            else:
+                kept = centrality[i] < centrality[j]
+            if not kept:
+                break
+        same[b] = kept
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
