@@ -570,11 +570,10 @@ class FLASC(ClusterMixin, BaseEstimator):
         self.cluster_persistence_ = (
             None if result.cluster.flat is None else result.cluster.flat.persistence.copy()
         )
-        self.branch_persistences_ = [
-            c.flat.persistence.copy() if c.flat is not None else np.empty(0)
-            for c in b.clusters
-        ]
-        self.cluster_points_ = [index[c.points] for c in b.clusters]
+        # per-cluster lists, built on first access (a Python loop over the
+        # clusters: about 2 ms per fit or re-selection with 10^3 clusters)
+        self._cluster_points = None
+        self._branch_persistences = None
 
     def fit_predict(self, X, y=None, labels=None, probabilities=None, sample_weight=None):
         """Fit and return ``labels_``.
@@ -622,6 +621,26 @@ class FLASC(ClusterMixin, BaseEstimator):
         """:class:`~flasc_cluster.MinimumSpanningTree` of the mutual reachability."""
         self._check_cluster_pass("minimum_spanning_tree_")
         return MinimumSpanningTree(self._result.cluster.min_spanning_tree)
+
+    @property
+    def branch_persistences_(self):
+        """Per cluster, the persistence score of each branch (list of ndarray)."""
+        check_is_fitted(self, "labels_")
+        if self._branch_persistences is None:
+            self._branch_persistences = [
+                c.flat.persistence.copy() if c.flat is not None else np.empty(0)
+                for c in self._result.branches.clusters
+            ]
+        return self._branch_persistences
+
+    @property
+    def cluster_points_(self):
+        """Per cluster, the row indices of its points (list of ndarray)."""
+        check_is_fitted(self, "labels_")
+        if self._cluster_points is None:
+            index = self._finite_index
+            self._cluster_points = [index[c.points] for c in self._result.branches.clusters]
+        return self._cluster_points
 
     @property
     def finite_index_(self):

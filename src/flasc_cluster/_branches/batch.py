@@ -321,6 +321,30 @@ def select_clusters(centrality, joins, tied, tied_bounds, bounds, clusters, sele
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def previous_clusters(order, bounds, old_labels, old_probabilities, probabilities, old_label,
+                      same):
+    """For each cluster ``c`` (points ``order[bounds[c]:bounds[c + 1]]``),
+    the earlier label that all its points had, else -1 (mixed labels, noise
+    or no points), into ``old_label[c]``, and whether every point kept its
+    probability, into ``same[c]``."""
+    for c in range(bounds.shape[0] - 1):
+        start = bounds[c]
+        end = bounds[c + 1]
+        label = -1
+        kept = True
+        if end > start:
+            label = old_labels[order[start]]
+            for t in range(start, end):
+                i = order[t]
+                if old_labels[i] != label:
+                    label = -1
+                    break
+                kept = kept and old_probabilities[i] == probabilities[i]
+        old_label[c] = label if label >= 0 else -1
+        same[c] = kept
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, new, same):
     """New centralities of clusters that keep their points, and whether
     each keeps its centrality order.

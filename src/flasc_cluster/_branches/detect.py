@@ -31,6 +31,7 @@ from .batch import (
     gather_batch,
     inside_edge_labels,
     join_dtype,
+    previous_clusters,
     recentred_in_same_order,
     select_clusters,
     split_cluster_labels,
@@ -701,27 +702,17 @@ def _reused(previous, cluster_labels, cluster_probabilities, order, bounds):
     n_clusters = bounds.shape[0] - 1
     reused = [None] * n_clusters
     moved = [None] * n_clusters
-    sizes = np.diff(bounds)
-    some = np.flatnonzero(sizes > 0)
-    if some.shape[0] == 0:
-        return reused, moved
-    grouped = order[bounds[0]:bounds[-1]]
-    old_labels = previous.cluster_labels[grouped]
-    starts = bounds[some] - bounds[0]
-    low = np.minimum.reduceat(old_labels, starts)
-    high = np.maximum.reduceat(old_labels, starts)
-    same = np.logical_and.reduceat(
-        previous.cluster_probabilities[grouped] == cluster_probabilities[grouped], starts
+    old_label = np.empty(n_clusters, dtype=np.intp)
+    same = np.empty(n_clusters, dtype=np.bool_)
+    previous_clusters(
+        order, bounds, previous.cluster_labels, previous.cluster_probabilities,
+        cluster_probabilities, old_label, same,
     )
     old_clusters = previous.branches.clusters
-    counted = previous.cluster_labels[previous.cluster_labels >= 0]
-    old_sizes = np.bincount(counted, minlength=len(old_clusters))
-    match = (low == high) & (low >= 0)
-    match[match] = old_sizes[low[match]] == sizes[some[match]]
-    for t in np.flatnonzero(match).tolist():
-        old = old_clusters[low[t]]
-        if old.hierarchy is not None:
-            (reused if same[t] else moved)[some[t]] = old
+    for c in np.flatnonzero(old_label >= 0).tolist():
+        old = old_clusters[old_label[c]]
+        if old.hierarchy is not None and old.points.shape[0] == bounds[c + 1] - bounds[c]:
+            (reused if same[c] else moved)[c] = old
     return reused, moved
 
 
