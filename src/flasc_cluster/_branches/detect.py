@@ -446,17 +446,18 @@ def _work_chunks(sizes, n_threads):
     if n_threads <= 1:
         return [order.astype(np.intp)]
     work = sizes[order] * np.log2(sizes[order] + 1.0)
-    target = work.sum() / (8 * n_threads)
-    chunks = []
-    start = 0
+    target = float(work.sum()) / (8 * n_threads)
+    order = order.astype(np.intp)
+    ends = []
     acc = 0.0
-    for t in range(order.shape[0]):
-        acc += work[t]
-        if acc >= target or t == order.shape[0] - 1:
-            chunks.append(order[start:t + 1].astype(np.intp))
-            start = t + 1
+    for t, w in enumerate(work.tolist()):  # Python floats: no numpy scalar per cluster
+        acc += w
+        if acc >= target:
+            ends.append(t + 1)
             acc = 0.0
-    return chunks
+    if not ends or ends[-1] != order.shape[0]:
+        ends.append(order.shape[0])
+    return [order[a:b] for a, b in zip([0] + ends[:-1], ends)]
 
 
 def _run_chunks(run, chunks, n_threads):
