@@ -156,24 +156,33 @@ def test_batched_clusters_do_not_depend_on_the_thread_count(monkeypatch, method)
 @pytest.mark.parametrize("method", ["full", "core"])
 def test_parallel_and_serial_gathers_give_the_same_fit(monkeypatch, method):
     """Batches of fewer than ``PARALLEL_GATHER_MIN_POINTS`` points gather in
-    one thread, larger ones in parallel; both must give the same inputs."""
+    one call, larger ones in parts on threads (points, then edges); both
+    must give the same inputs."""
     from flasc_cluster._branches import batch
 
     X = _data("walks")
     params = dict(min_cluster_size=20, branch_detection_method=method)
     calls = []
-    for name in ("_gather_batch", "_gather_batch_serial"):
-        kernel = getattr(batch, name)
+    kernel = batch._gather_batch_part
 
-        def spy(*args, kernel=kernel, name=name):
-            calls.append(name)
-            return kernel(*args)
+    def spy(*args):
+        first, last, with_points, with_edges = args[-4:]
+        calls.append((int(last - first), bool(with_points), bool(with_edges)))
+        return kernel(*args)
 
-        monkeypatch.setattr(batch, name, spy)
+    monkeypatch.setattr(batch, "_gather_batch_part", spy)
     serial = FLASC(**params).fit(X)
+    n_clusters = len(serial.cluster_points_)
+    assert calls == [(n_clusters, True, True)]
+    calls.clear()
     monkeypatch.setattr(batch, "PARALLEL_GATHER_MIN_POINTS", 0)
     parallel = FLASC(**params).fit(X)
-    assert calls == ["_gather_batch_serial", "_gather_batch"]
+    # every cluster's points once, then every cluster's edges once, in parts
+    assert len(calls) > 2
+    points = [n for n, p, e in calls if p and not e]
+    edges = [n for n, p, e in calls if e and not p]
+    assert sum(points) == sum(edges) == n_clusters
+    assert len(points) + len(edges) == len(calls)
     np.testing.assert_array_equal(serial.labels_, parallel.labels_)
     np.testing.assert_array_equal(serial.probabilities_, parallel.probabilities_)
     for a, b in zip(serial._result.branches.clusters, parallel._result.branches.clusters):

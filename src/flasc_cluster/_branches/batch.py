@@ -26,7 +26,7 @@ writing fresh memory is a large part of the branch pass at 10^6 points.
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import NUMBA_CACHE
 from .._hdbscan.linkage import mst_to_linkage_sized
@@ -117,18 +117,23 @@ def inside_edge_labels(cluster_labels, global_mst, out):
 PARALLEL_GATHER_MIN_POINTS = 1 << 18
 
 
-def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, n):
+def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, n,
+                 run_parts=None, per_part=1):
     """The :class:`BatchInputs` of the ``clusters`` (intp ids): cluster ``c``
     has the points ``order[bounds[c]:bounds[c + 1]]`` and the spanning-tree
     edges ``global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]``
     (float64 rows ``[a, b, w]`` in global ids); ``row_order`` (aligned
     with ``order``) their kd-tree rows; ``n`` the number of points.
     One pass instead of per-cluster slices, gathers and concatenations
-    (:func:`_gather_batch`, parallel over clusters from
-    ``PARALLEL_GATHER_MIN_POINTS`` points on, else
-    :func:`_gather_batch_serial`), into arrays numpy
-    allocates (on huge pages where the system offers them: far fewer page
-    faults than a kernel's own allocations at 10^7 points)."""
+    (:func:`_gather_batch_part`), into arrays numpy allocates (on huge
+    pages where the system offers them: far fewer page faults than a
+    kernel's own allocations at 10^7 points). From
+    ``PARALLEL_GATHER_MIN_POINTS`` points on, ``run_parts(run, parts)``
+    (if given) runs ``run(part)`` for each part of ``per_part`` clusters,
+    on threads; below, one call in the calling thread (after a parallel
+    region, OpenMP's threads keep spinning and slow the branch pass that
+    follows; the same kernel at every size also means that no kernel is
+    compiled only by large fits)."""
     starts = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
     np.cumsum(bounds[clusters + 1] - bounds[clusters], out=starts[1:])
     mst_bounds = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
@@ -140,15 +145,22 @@ def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, r
         np.empty((mst_bounds[-1], 2), dtype=join_dtype(starts[-1])), mst_bounds,
         np.zeros(clusters.shape[0]), np.empty(starts[-1], dtype=join_dtype(n)),
     )
-    kernel = (_gather_batch if starts[-1] >= PARALLEL_GATHER_MIN_POINTS
-              else _gather_batch_serial)
-    kernel(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, *inputs)
+    args = (order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order) + inputs
+    n_clusters = clusters.shape[0]
+    if starts[-1] < PARALLEL_GATHER_MIN_POINTS or run_parts is None:
+        _gather_batch_part(*args, 0, n_clusters, True, True)
+        return inputs
+    # every cluster's points (and local ids) before any cluster's edges
+    parts = [np.array([lo, min(lo + per_part, n_clusters)], dtype=np.intp)
+             for lo in range(0, n_clusters, per_part)]
+    run_parts(lambda part: _gather_batch_part(*args, part[0], part[1], True, False), parts)
+    run_parts(lambda part: _gather_batch_part(*args, part[0], part[1], False, True), parts)
     return inputs
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows):
-    """Cluster ``b``'s points, local ids and tree rows (:func:`_gather_batch`)."""
+    """Cluster ``b``'s points, local ids and tree rows (:func:`_gather_batch_part`)."""
     c = clusters[b]
     for t in range(starts[b + 1] - starts[b]):
         g = order[bounds[c] + t]
@@ -161,7 +173,7 @@ def _gather_points(b, order, bounds, clusters, row_order, points, starts, local,
 def _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
                   mst_bounds, max_dists):
     """Cluster ``b``'s spanning-tree pairs in local ids and their largest
-    weight (:func:`_gather_batch`; after every cluster's points)."""
+    weight (:func:`_gather_batch_part`; after every cluster's points)."""
     c = clusters[b]
     for t in range(mst_bounds[b + 1] - mst_bounds[b]):
         e = edge_order[edge_bounds[c] + t]
@@ -172,28 +184,21 @@ def _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_p
             max_dists[b] = global_mst[e, 2]
 
 
-@njit(cache=NUMBA_CACHE, nogil=True, parallel=True)
-def _gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
-                  points, starts, local, mst_pairs, mst_bounds, max_dists, rows):
-    """Fill the :class:`BatchInputs` arrays (``local`` all -1 on entry) for
-    :func:`gather_batch`; each cluster writes only its own entries."""
-    for b in prange(clusters.shape[0]):
-        _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows)
-    for b in prange(clusters.shape[0]):
-        _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
-                      mst_bounds, max_dists)
-
-
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _gather_batch_serial(order, bounds, clusters, edge_order, edge_bounds, global_mst,
-                         row_order, points, starts, local, mst_pairs, mst_bounds, max_dists,
-                         rows):
-    """:func:`_gather_batch` in the calling thread."""
-    for b in range(clusters.shape[0]):
-        _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows)
-    for b in range(clusters.shape[0]):
-        _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
-                      mst_bounds, max_dists)
+def _gather_batch_part(order, bounds, clusters, edge_order, edge_bounds, global_mst,
+                       row_order, points, starts, local, mst_pairs, mst_bounds, max_dists,
+                       rows, first, last, with_points, with_edges):
+    """Fill the :class:`BatchInputs` arrays (``local`` all -1 on entry) of
+    the clusters ``first..last-1`` for :func:`gather_batch`: their points,
+    then, once every cluster's points are in, their edges; each cluster
+    writes only its own entries, so threads can take parts."""
+    if with_points:
+        for b in range(first, last):
+            _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows)
+    if with_edges:
+        for b in range(first, last):
+            _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
+                          mst_bounds, max_dists)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

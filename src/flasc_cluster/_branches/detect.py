@@ -543,9 +543,11 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     grouped by cluster like ``order`` (increasing within each cluster); a
     ``full`` graph cuts each cluster's tree from them, a ``core`` graph reads
     the neighbour lists in their order."""
+    n_threads = numba.get_num_threads()
     gathered = gather_batch(
         order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
-        space.X.shape[0],
+        space.X.shape[0], run_parts=lambda run, parts: _run_chunks(run, parts, n_threads),
+        per_part=max(1, -(-clusters.shape[0] // (4 * n_threads))),
     )
     points, starts, local = gathered.points, gathered.bounds, gathered.local
     mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
@@ -580,7 +582,6 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
                 cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point,
                 _brute_cluster_max(X.shape[1]), flat_options, out,
             )
-    n_threads = numba.get_num_threads()
     chunks = _work_chunks(np.diff(starts), n_threads)
     if method == "core":
         # scratch for the edges and CSR of the largest cluster, one per thread,
