@@ -40,3 +40,23 @@ def test_cache_directory_follows_every_source_change(harness, tmp_path, monkeypa
     edited = harness.default_numba_cache_dir()
     assert edited != first
     assert edited.parent == first.parent
+
+
+def test_branch_steps_times_every_step_of_both_methods():
+    """``benchmarks/branch_steps.py`` reaches into the batch kernels; it must
+    keep up with their arguments."""
+    import re
+    import subprocess
+
+    script = HARNESS.parent / "branch_steps.py"
+    if not script.exists():
+        pytest.skip("benchmarks/branch_steps.py not found")
+    done = subprocess.run(
+        [sys.executable, str(script), "--n", "6000", "--repeats", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    for method in ("core", "full"):
+        assert re.search(rf"^{method}: the largest cluster, \d+ points", done.stdout, re.M)
+    times = [float(t) for t in re.findall(r"\s([0-9.]+) ms$", done.stdout, re.M)]
+    assert len(times) == 16 and all(t > 0 for t in times)

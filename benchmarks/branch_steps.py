@@ -1,0 +1,170 @@
+"""The branch pass of one large cluster, step by step.
+
+Fits flared blobs (``--n`` points in ``--d`` dimensions, three clusters by
+default), takes the largest cluster's inputs as the batch kernels get them
+(``flasc_cluster._branches.batch.core_clusters`` / ``full_clusters``) and
+times each step of its ``core`` and ``full`` pass on its own, then the
+whole kernel on that one cluster: the figures quoted in the kernels'
+comments (e.g. the ``core`` edges of a 33,427-point cluster with k = 10).
+
+Usage: ``PYTHONPATH=src python benchmarks/branch_steps.py [--n 100000]
+[--d 2] [--clusters 3] [--min-samples 10] [--repeats 20]``. Prints the
+median over ``--repeats`` calls of each step, after one warm call; one
+thread. Writes nothing.
+"""
+
+import argparse
+import statistics
+import time
+
+import numba
+import numpy as np
+
+from flasc_cluster import FLASC
+from flasc_cluster._branches import batch, detect, graphs, linkage, sweep
+from flasc_cluster._hdbscan.linkage import mst_to_linkage_sized
+from flasc_cluster._hdbscan.select import flat_selection
+from flasc_cluster._kernels.sorting import radix_argsort
+from flasc_cluster._kernels.sums import weighted_mean_of
+from flasc_cluster.datasets import make_flared_blobs
+
+
+def median_ms(repeats, run):
+    """Median wall time (ms) of ``run()`` over ``repeats`` calls, after a warm one."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def captured_inputs(X, method, min_samples):
+    """The arguments of the batch kernel of ``method`` in a fit of ``X``."""
+    name = "core_clusters" if method == "core" else "full_clusters"
+    kernel = getattr(detect, name)
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return kernel(*args)
+
+    setattr(detect, name, spy)
+    try:
+        FLASC(min_cluster_size=25, min_samples=min_samples,
+              branch_detection_method=method, n_jobs=1).fit(X)
+    finally:
+        setattr(detect, name, kernel)
+    return calls[0]
+
+
+def core_steps(args, repeats):
+    (X, points, starts, group, weights, p, local, neighbors, mst_pairs, mst_bounds,
+     tree_idx, rows, buffers, selection, out) = args
+    b = int(group[0])  # the largest cluster comes first
+    start, end = int(starts[b]), int(starts[b + 1])
+    pts, m = points[start:end], end - start
+    centroid = np.empty(X.shape[1])
+    weighted_mean_of(X, pts, weights, centroid)
+    centrality = batch.centroid_centrality(X, pts, centroid, p)
+    own_local = local.copy()
+    kd, kd_pts, kd_order, kd_rank, kd_centrality, new_id = batch._renumber(
+        pts, tree_idx, rows[start:end], centrality, own_local
+    )
+    tree = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
+    mst_src = new_id[tree[:, 0]]
+    mst_dst = new_id[tree[:, 1]]
+    src, dst, indices = buffers[0], buffers[1], buffers[2]
+    visit = np.arange(m)
+    n_edges = graphs.core_graph_edges_into(
+        kd_pts, own_local, neighbors, mst_src, mst_dst, kd_rank, visit, src, dst
+    )
+    indptr = graphs.grouped_csr_into(src[:n_edges], dst[:n_edges], m, indices)
+    edges = linkage.renumbered_spanning_tree(
+        indptr, indices, kd_order, kd_rank, kd_centrality, kd
+    )[0]
+    joiners = linkage.tied_joiners(edges, m)
+    partner = batch.csr_partners(X, kd_pts, indptr, indices, kd_rank, joiners, kd, p)
+    original, original_partner = batch._original_numbering(edges.copy(), partner, kd)
+    ones = np.ones(m, dtype=np.intp)
+    tree_linkage = mst_to_linkage_sized(original, m, original_partner, ones)
+    steps = [
+        ("centroid", lambda: weighted_mean_of(X, pts, weights, centroid)),
+        ("centralities", lambda: batch.centroid_centrality(X, pts, centroid, p)),
+        ("radix sort of the centralities", lambda: radix_argsort(centrality)),
+        ("renumbering (sort included)", lambda: batch._renumber(
+            pts, tree_idx, rows[start:end], centrality, own_local)),
+        (f"core edges ({n_edges} rows)", lambda: graphs.core_graph_edges_into(
+            kd_pts, own_local, neighbors, mst_src, mst_dst, kd_rank, visit, src, dst)),
+        ("grouped CSR", lambda: graphs.grouped_csr_into(
+            src[:n_edges], dst[:n_edges], m, indices)),
+        ("centrality sweep", lambda: linkage.renumbered_spanning_tree(
+            indptr, indices, kd_order, kd_rank, kd_centrality, kd)),
+        ("tied joiners and partners", lambda: batch.csr_partners(
+            X, kd_pts, indptr, indices, kd_rank, linkage.tied_joiners(edges, m), kd, p)),
+        ("linkage matrix", lambda: mst_to_linkage_sized(original, m, original_partner, ones)),
+        ("condensed tree and selection", lambda: flat_selection(tree_linkage, ones, *selection)),
+        ("whole kernel, this cluster", lambda: batch.core_clusters(
+            X, points, starts, group[:1], weights, p, local.copy(), neighbors, mst_pairs,
+            mst_bounds, tree_idx, rows, buffers, selection, out)),
+    ]
+    return m, [(name, median_ms(repeats, run)) for name, run in steps]
+
+
+def full_steps(args, repeats):
+    (X, points, starts, group, weights, max_dists, alpha, p, tree, rows, local, leaf_size,
+     nodes_per_point, brute_max, selection, out) = args
+    b = int(group[0])
+    start, end = int(starts[b]), int(starts[b + 1])
+    pts, m = points[start:end], end - start
+    centroid = np.empty(X.shape[1])
+    weighted_mean_of(X, pts, weights, centroid)
+    centrality = batch.centroid_centrality(X, pts, centroid, p)
+    own_local = local.copy()
+    cluster_rows = rows[start:end]
+    kd, kd_pts, kd_order, kd_rank, kd_centrality, _ = batch._renumber(
+        pts, tree.idx_array, cluster_rows, centrality, own_local
+    )
+    cut = batch._cluster_tree(X, kd_pts, tree, cluster_rows, own_local, leaf_size,
+                              nodes_per_point)
+    edges, _, joiner_rows = sweep.renumbered_full_sweep(
+        cut, kd_centrality, kd_order, kd_rank, kd, max_dists[b], alpha, p
+    )
+    steps = [
+        ("renumbering (sort included)", lambda: batch._renumber(
+            pts, tree.idx_array, cluster_rows, centrality, own_local)),
+        ("cluster tree (cut)", lambda: batch._cluster_tree(
+            X, kd_pts, tree, cluster_rows, own_local, leaf_size, nodes_per_point)),
+        ("full sweep", lambda: sweep.renumbered_full_sweep(
+            cut, kd_centrality, kd_order, kd_rank, kd, max_dists[b], alpha, p)),
+        ("partners", lambda: sweep.renumbered_partners(
+            cut, kd_rank, max_dists[b], alpha, p, joiner_rows, kd)),
+        ("whole kernel, this cluster", lambda: batch.full_clusters(
+            X, points, starts, group[:1], weights, max_dists, alpha, p, tree, rows,
+            local.copy(), leaf_size, nodes_per_point, brute_max, selection, out)),
+    ]
+    return m, [(name, median_ms(repeats, run)) for name, run in steps]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--d", type=int, default=2)
+    parser.add_argument("--clusters", type=int, default=3)
+    parser.add_argument("--min-samples", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    numba.set_num_threads(1)
+    X = make_flared_blobs(2 * args.n, args.d, n_clusters=args.clusters,
+                          random_state=0)[0][:args.n]
+    for method, steps in (("core", core_steps), ("full", full_steps)):
+        m, rows = steps(captured_inputs(X, method, args.min_samples), args.repeats)
+        print(f"{method}: the largest cluster, {m} points "
+              f"(flared blobs {args.n} x {args.d}, min_samples={args.min_samples})")
+        for name, ms in rows:
+            print(f"  {name:34s} {ms:8.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
