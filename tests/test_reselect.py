@@ -129,10 +129,24 @@ def test_recentred_in_same_order_checks_order_and_ties():
     bounds = np.array([0, 4, 7])
 
     def check(old, weights=np.ones(7)):
-        new = np.empty(7)
-        same = np.zeros(2, dtype=bool)
-        recentred_in_same_order(X, points, bounds, np.arange(2), weights, 2.0, old, new, same)
-        return new, same.tolist()
+        results = []
+        # without joiners (the sort decides), and with the joiners of a tree
+        # over the points in the order of ``old`` (each but the first joins;
+        # local ids)
+        none = np.full(5, -1, dtype=np.intp)
+        in_order = np.concatenate([
+            np.argsort(old[:4], kind="stable")[1:], np.argsort(old[4:], kind="stable")[1:]
+        ])
+        for joiners in (none, in_order):
+            new = np.empty(7)
+            same = np.zeros(2, dtype=bool)
+            recentred_in_same_order(
+                X, points, bounds, np.arange(2), weights, 2.0, old, joiners, new, same
+            )
+            results.append((new, same.tolist()))
+        np.testing.assert_array_equal(results[0][0], results[1][0])
+        assert results[0][1] == results[1][1]
+        return results[0]
 
     new, _ = check(np.zeros(7))
     np.testing.assert_array_equal(new[:4], [1.0, 1.0, 0.5, 0.5])

@@ -350,7 +350,8 @@ def previous_clusters(order, bounds, old_labels, old_probabilities, probabilitie
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, new, same):
+def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, joiners, new,
+                            same):
     """New centralities of clusters that keep their points, and whether
     each keeps its centrality order.
 
@@ -362,6 +363,12 @@ def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, new, s
     order of ``old`` with equal values exactly where ``old`` has them; for
     the ``clusters`` (intp indices into ``bounds``) only, as
     :func:`select_clusters` takes them.
+
+    ``joiners`` (integer, a row per point but one of each cluster, from
+    ``bounds[b] - b``): the points of each cluster's spanning tree in merge
+    order, that is in the order of ``old`` (the ``a`` column of the joins,
+    -1 past the tree's edges). New centralities that break the order
+    between two consecutive joiners already decide, without the sort.
     """
     for t in range(clusters.shape[0]):
         b = clusters[t]
@@ -373,8 +380,23 @@ def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, new, s
         centrality = centroid_centrality(X, pts, centroid, p)
         _put(new, start, centrality)
         previous = old[start:end]
-        ranked = stable_argsort(previous)
         kept = True
+        row = start - b
+        for e in range(end - start - 2):
+            i = joiners[row + e]
+            j = joiners[row + e + 1]
+            if j < 0:
+                break
+            if previous[i] == previous[j]:
+                kept = centrality[i] == centrality[j]
+            else:
+                kept = centrality[i] < centrality[j]
+            if not kept:
+                break
+        if not kept:
+            same[b] = False
+            continue
+        ranked = stable_argsort(previous)
         for k in range(ranked.shape[0] - 1):
             i = ranked[k]
             j = ranked[k + 1]

@@ -740,13 +740,18 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     np.cumsum(sizes, out=starts[1:])
     points = np.concatenate([moved[c].points for c in clusters])
     old = np.concatenate([moved[c].centrality for c in clusters]).astype(np.float64, copy=False)
+    # the joining points in merge order, m - 1 rows per cluster (-1 past a
+    # forest's edges; clusters here have a tree, so none)
+    joiners = np.concatenate(
+        [moved[c].hierarchy.joins[:, 0] for c in clusters]
+    ).astype(np.intp, copy=False)
     new = np.empty_like(old)
     same = np.zeros(len(clusters), dtype=np.bool_)
     X = np.ascontiguousarray(space.X, dtype=np.float64)
     weights = np.ascontiguousarray(cluster_probabilities, dtype=np.float64)
     _on_threads(
         lambda chunk: recentred_in_same_order(
-            X, points, starts, chunk, weights, space.p, old, new, same,
+            X, points, starts, chunk, weights, space.p, old, joiners, new, same,
         ),
         sizes,
     )
