@@ -59,16 +59,24 @@ def captured_inputs(X, method, min_samples):
     return calls[0]
 
 
+def opened(X, points, starts, group, weights, p, local):
+    """The largest cluster (first in ``group``) as the kernels open it:
+    ``(b, start, end, points, centroid, centralities, own copy of local)``."""
+    b = int(group[0])
+    start, end = int(starts[b]), int(starts[b + 1])
+    pts = points[start:end]
+    centroid = np.empty(X.shape[1])
+    weighted_mean_of(X, pts, weights, centroid)
+    return b, start, end, pts, centroid, batch.centroid_centrality(X, pts, centroid, p), local.copy()
+
+
 def core_steps(args, repeats):
     (X, points, starts, group, weights, p, local, neighbors, mst_pairs, mst_bounds,
      tree_idx, rows, buffers, selection, out) = args
-    b = int(group[0])  # the largest cluster comes first
-    start, end = int(starts[b]), int(starts[b + 1])
-    pts, m = points[start:end], end - start
-    centroid = np.empty(X.shape[1])
-    weighted_mean_of(X, pts, weights, centroid)
-    centrality = batch.centroid_centrality(X, pts, centroid, p)
-    own_local = local.copy()
+    b, start, end, pts, centroid, centrality, own_local = opened(
+        X, points, starts, group, weights, p, local
+    )
+    m = end - start
     kd, kd_pts, kd_order, kd_rank, kd_centrality, new_id = batch._renumber(
         pts, tree_idx, rows[start:end], centrality, own_local
     )
@@ -115,13 +123,10 @@ def core_steps(args, repeats):
 def full_steps(args, repeats):
     (X, points, starts, group, weights, max_dists, alpha, p, tree, rows, local, leaf_size,
      nodes_per_point, brute_max, selection, out) = args
-    b = int(group[0])
-    start, end = int(starts[b]), int(starts[b + 1])
-    pts, m = points[start:end], end - start
-    centroid = np.empty(X.shape[1])
-    weighted_mean_of(X, pts, weights, centroid)
-    centrality = batch.centroid_centrality(X, pts, centroid, p)
-    own_local = local.copy()
+    b, start, end, pts, _, centrality, own_local = opened(
+        X, points, starts, group, weights, p, local
+    )
+    m = end - start
     cluster_rows = rows[start:end]
     kd, kd_pts, kd_order, kd_rank, kd_centrality, _ = batch._renumber(
         pts, tree.idx_array, cluster_rows, centrality, own_local

@@ -380,33 +380,31 @@ def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, joiner
         centrality = centroid_centrality(X, pts, centroid, p)
         _put(new, start, centrality)
         previous = old[start:end]
-        kept = True
+        m = end - start
         row = start - b
-        for e in range(end - start - 2):
-            i = joiners[row + e]
-            j = joiners[row + e + 1]
-            if j < 0:
-                break
-            if previous[i] == previous[j]:
-                kept = centrality[i] == centrality[j]
-            else:
-                kept = centrality[i] < centrality[j]
-            if not kept:
-                break
-        if not kept:
-            same[b] = False
-            continue
-        ranked = stable_argsort(previous)
-        for k in range(ranked.shape[0] - 1):
-            i = ranked[k]
-            j = ranked[k + 1]
-            if previous[i] == previous[j]:
-                kept = centrality[i] == centrality[j]
-            else:
-                kept = centrality[i] < centrality[j]
-            if not kept:
-                break
+        # consecutive joiners first: most changed orders show there, unsorted
+        kept = _keeps_order(previous, centrality, joiners, row, row + m - 1)
+        if kept:
+            kept = _keeps_order(previous, centrality, stable_argsort(previous), 0, m)
         same[b] = kept
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _keeps_order(previous, centrality, sequence, first, last):
+    """Whether ``centrality`` orders every consecutive pair of
+    ``sequence[first:last]`` (local ids, up to a -1) as ``previous`` does:
+    strictly where ``previous`` is strict, equal where it is equal."""
+    for k in range(first, last - 1):
+        i = sequence[k]
+        j = sequence[k + 1]
+        if j < 0:
+            break
+        if previous[i] == previous[j]:
+            if centrality[i] != centrality[j]:
+                return False
+        elif not centrality[i] < centrality[j]:
+            return False
+    return True
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
