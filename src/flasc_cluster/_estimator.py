@@ -466,10 +466,14 @@ class FLASC(ClusterMixin, BaseEstimator):
 
         The labels equal those of a fresh fit with the new parameters. The
         neighbour search, spanning tree and hierarchy are reused, and so is
-        the branch hierarchy of every cluster that keeps its points; only
-        the selections run again. With ``min_samples=None``, changing
-        ``min_cluster_size`` changes the core distances, so that case
-        recomputes everything.
+        the condensed tree while ``min_cluster_size`` stays. A cluster that
+        keeps its points and membership probabilities keeps its branch
+        hierarchy; one whose probabilities change (its centroid moves) keeps
+        its branch spanning tree when its centralities keep their order,
+        ties included, and only its branch weights change. Only the
+        selections and the other clusters' branch passes run again. With
+        ``min_samples=None``, changing ``min_cluster_size`` changes the core
+        distances, so that case recomputes everything.
 
         Parameters
         ----------
