@@ -130,10 +130,10 @@ def test_recentred_in_same_order_checks_order_and_ties():
 
     def check(old, weights=np.ones(7)):
         results = []
-        # without joiners (the sort decides), and with the joiners of a tree
-        # over the points in the order of ``old`` (each but the first joins;
-        # local ids)
-        none = np.full(5, -1, dtype=np.intp)
+        # with joiners that decide nothing (one point repeated: the sort
+        # decides), and with the joiners of a tree over the points in the
+        # order of ``old`` (each but the first joins; local ids)
+        none = np.zeros(5, dtype=np.intp)
         in_order = np.concatenate([
             np.argsort(old[:4], kind="stable")[1:], np.argsort(old[4:], kind="stable")[1:]
         ])

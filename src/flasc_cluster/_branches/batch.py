@@ -345,7 +345,7 @@ def previous_clusters(order, bounds, old_labels, old_probabilities, probabilitie
                     label = -1
                     break
                 kept = kept and old_probabilities[i] == probabilities[i]
-        old_label[c] = label if label >= 0 else -1
+        old_label[c] = label
         same[c] = kept
 
 
@@ -366,21 +366,15 @@ def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, joiner
 
     ``joiners`` (integer, a row per point but one of each cluster, from
     ``bounds[b] - b``): the points of each cluster's spanning tree in merge
-    order, that is in the order of ``old`` (the ``a`` column of the joins,
-    -1 past the tree's edges). New centralities that break the order
-    between two consecutive joiners already decide, without the sort.
+    order, that is in the order of ``old`` (the ``a`` column of the joins).
+    New centralities that break the order between two consecutive joiners
+    already decide, without the sort.
     """
     for t in range(clusters.shape[0]):
-        b = clusters[t]
-        start = bounds[b]
-        end = bounds[b + 1]
-        pts = points[start:end]
-        centroid = np.empty(X.shape[1])
-        weighted_mean_of(X, pts, weights, centroid)
-        centrality = centroid_centrality(X, pts, centroid, p)
+        b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], weights, p)
         _put(new, start, centrality)
-        previous = old[start:end]
-        m = end - start
+        m = pts.shape[0]
+        previous = old[start:start + m]
         row = start - b
         # consecutive joiners first: most changed orders show there, unsorted
         kept = _keeps_order(previous, centrality, joiners, row, row + m - 1)
@@ -392,13 +386,11 @@ def recentred_in_same_order(X, points, bounds, clusters, weights, p, old, joiner
 @njit(cache=NUMBA_CACHE, inline="always")
 def _keeps_order(previous, centrality, sequence, first, last):
     """Whether ``centrality`` orders every consecutive pair of
-    ``sequence[first:last]`` (local ids, up to a -1) as ``previous`` does:
-    strictly where ``previous`` is strict, equal where it is equal."""
+    ``sequence[first:last]`` (local ids) as ``previous`` does: strictly
+    where ``previous`` is strict, equal where it is equal."""
     for k in range(first, last - 1):
         i = sequence[k]
         j = sequence[k + 1]
-        if j < 0:
-            break
         if previous[i] == previous[j]:
             if centrality[i] != centrality[j]:
                 return False

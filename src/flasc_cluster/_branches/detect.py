@@ -605,9 +605,6 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     n_tied = out.n_tied.tolist()
     n_selected = out.n_selected.tolist()
     dists = max_dists.tolist()
-    labels, probabilities, persistence, selected = (
-        out.labels, out.probabilities, out.persistence, out.selected
-    )
     results = []
     for b in range(clusters.shape[0]):
         start = bound[b]
@@ -629,13 +626,9 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
         hierarchy = BranchHierarchy(
             cluster_joins, out.tied[start:start + n_tied[b]], None, options
         )
-        chosen = start + n_selected[b]
-        flat = FlatClustering(
-            labels[start:end], probabilities[start:end], persistence[start:chosen], None,
-            selected[start:chosen],
-        )
         results.append(ClusterBranches(
-            points[start:end], cluster_centrality, None, None, hierarchy, flat, None,
+            points[start:end], cluster_centrality, None, None, hierarchy,
+            _batch_flat(out, start, end, start + n_selected[b]), None,
             dists[b], cluster_mst, kept_neighbors,
         ))
     return results
@@ -671,25 +664,29 @@ def _batch_reselect(olds, selection, centralities):
     # _batch_branches)
     bound = starts.tolist()
     n_selected = out.n_selected.tolist()
-    labels, probabilities, persistence, selected = (
-        out.labels, out.probabilities, out.persistence, out.selected
-    )
     results = []
     for b, old in enumerate(olds):
         start = bound[b]
         end = bound[b + 1]
-        chosen = start + n_selected[b]
-        flat = FlatClustering(
-            labels[start:end], probabilities[start:end], persistence[start:chosen], None,
-            selected[start:chosen],
-        )
         h = old.hierarchy
         results.append(ClusterBranches(
             old.points, centrality[start:end], old.graph, old.spanning_tree,
-            BranchHierarchy(h.joins, h.tied, h.point_weight, options), flat,
+            BranchHierarchy(h.joins, h.tied, h.point_weight, options),
+            _batch_flat(out, start, end, start + n_selected[b]),
             old.component_labels, old.max_dist, old.cluster_mst, old.neighbors,
         ))
     return results
+
+
+def _batch_flat(out, start, end, chosen):
+    """The :class:`FlatClustering` of the cluster at rows ``start:end`` of a
+    batch kernel's outputs ``out``, whose selected branches are at rows
+    ``start:chosen`` (Python ints), without its condensed tree
+    (:attr:`ClusterBranches.condensed_tree` derives it)."""
+    return FlatClustering(
+        out.labels[start:end], out.probabilities[start:end], out.persistence[start:chosen],
+        None, out.selected[start:chosen],
+    )
 
 
 def _reused(previous, cluster_labels, cluster_probabilities, order, bounds):
@@ -729,8 +726,7 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     joiner shares, so the spanning tree and the partners are the old
     ones; only the weights, and with them the selection, change. A
     ``min_cluster_size`` or persistence change that moves a cluster's
-    probabilities often leaves small clusters so (606 of 657 random-walk
-    clusters for a persistence change at 100k x 2).
+    probabilities often leaves small clusters so.
     """
     clusters = [c for c, old in enumerate(moved) if old is not None]
     if not clusters:
@@ -740,8 +736,8 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     np.cumsum(sizes, out=starts[1:])
     points = np.concatenate([moved[c].points for c in clusters])
     old = np.concatenate([moved[c].centrality for c in clusters]).astype(np.float64, copy=False)
-    # the joining points in merge order, m - 1 rows per cluster (-1 past a
-    # forest's edges; clusters here have a tree, so none)
+    # the joining points in merge order, m - 1 rows per cluster (each has a
+    # spanning tree)
     joiners = np.concatenate(
         [moved[c].hierarchy.joins[:, 0] for c in clusters]
     ).astype(np.intp, copy=False)
