@@ -575,7 +575,7 @@ class FLASC(ClusterMixin, BaseEstimator):
             None if result.cluster.flat is None else result.cluster.flat.persistence.copy()
         )
         # per-cluster lists, built on first access (a Python loop over the
-        # clusters: about 2 ms per fit or re-selection with 10^3 clusters)
+        # clusters that most fits and re-selections never need)
         self._cluster_points = None
         self._branch_persistences = None
 

@@ -33,7 +33,8 @@ def grouped_csr_into(src, dst, m, indices):
     ``len(src)`` entries; its first ``len(src)`` are written); returns
     ``indptr``."""
     # unsigned positions: numba then skips its negative-index fix-up, which
-    # cost a quarter of the time (1.90 against 1.42 ms for 367k edges)
+    # cost a quarter of the time (1.93 against 1.38 ms for 367k edges:
+    # benchmarks/branch_steps.py on the commit before and after)
     counts = np.zeros(m + 1, dtype=np.intp)
     for e in range(src.shape[0]):
         counts[np.uintp(src[e]) + np.uintp(1)] += 1
@@ -184,10 +185,13 @@ def core_graph_edges_into(points, local, neighbors, mst_src, mst_dst, rank, visi
         for q in range(k):
             g = neighbors[g_i, q]
             j = local[np.uintp(g)]
-            # without branches: which end is ranked later is a coin toss, and
-            # its mispredictions took half the time (4.6 against 2.0 ms for
-            # a cluster of 33,427 points with k = 10); a rejected neighbour
-            # writes a row that the next one overwrites
+            # without branches: which end is ranked later is a coin toss,
+            # mispredicted about half the time inside the kernel (with the
+            # unsigned positions, the whole core kernel of a 33,427-point
+            # cluster went from 12.3 to 8.4 ms, benchmarks/branch_steps.py
+            # before and after; this loop timed alone on one repeated input
+            # shows little of it); a rejected neighbour writes a row that
+            # the next one overwrites
             keep = (j >= 0) & (j < m) & (j != i)
             # unsigned positions where they cannot be negative: numba then
             # skips its negative-index fix-up
