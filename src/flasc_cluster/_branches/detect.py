@@ -777,14 +777,21 @@ def detect_branches(
     order, bounds = label_order(cluster_labels, _ALL, n_clusters)
     results = [None] * n_clusters
     reused = [None] * n_clusters
+    batchable = _batchable(space, method, global_mst, sample_weight)
     if previous is not None:
         reused, moved = _reused(previous, cluster_labels, cluster_probabilities, order, bounds)
+    groupings = _Groupings(
+        space, cluster_labels, global_mst, n_clusters, batchable,
+        # on a pool thread while the re-selection checks run, unless every
+        # cluster keeps its branches (then they are not needed)
+        early=any(old is None for old in reused),
+    )
     if sample_weight is None:
         # clusters that keep their points and probabilities, or their
         # points and centrality order: one kernel call selects all their
         # branches again
         kept = [(c, old, None) for c, old in enumerate(reused) if old is not None]
-        if previous is not None and _batchable(space, method, global_mst, sample_weight):
+        if previous is not None and batchable:
             # the centralities as the batch kernels form them
             kept += _same_order(space, moved, order, bounds, cluster_probabilities)
         if kept:
@@ -792,14 +799,9 @@ def detect_branches(
                 [old for _, old, _ in kept], selection, [new for _, _, new in kept]
             )):
                 results[c] = result
-    edge_order = edge_bounds = None
-    if global_mst is not None and any(r is None for r in results):
-        # spanning-tree edges inside each cluster, grouped once (order kept)
-        edge_labels = np.empty(global_mst.shape[0], dtype=np.intp)
-        inside_edge_labels(cluster_labels, global_mst, edge_labels)
-        edge_order, edge_bounds = label_order(edge_labels, _ALL, n_clusters)
-        edge_order = edge_order[edge_bounds[0]:edge_bounds[-1]]
-        edge_bounds = edge_bounds - edge_bounds[0]
+    edge_order = edge_bounds = row_order = None
+    if any(r is None for r in results):
+        edge_order, edge_bounds, row_order = groupings.result()
 
     def one_cluster(c, local):
         points = order[bounds[c]:bounds[c + 1]]  # increasing: the sort is stable
@@ -831,12 +833,11 @@ def detect_branches(
 
     sizes = np.diff(bounds)
     batched = np.empty(0, dtype=np.intp)
-    if _batchable(space, method, global_mst, sample_weight):
+    if batchable:
         # whole clusters, a list per thread (the sweep is serial anyway)
         small = (sizes >= 2) & np.array([r is None for r in results], dtype=bool)
         batched = np.flatnonzero(small)
         if batched.shape[0]:
-            row_order = label_order(cluster_labels, space.mst_tree.idx_array, n_clusters)[0]
             for c, result in zip(batched, _batch_branches(
                 space, batched, order, bounds, cluster_probabilities, global_mst,
                 edge_order, edge_bounds, neighbors, method, alpha, selection, row_order,
@@ -852,6 +853,46 @@ def detect_branches(
 
     return _combine(results, cluster_labels, cluster_probabilities, order, bounds,
                     label_sides_as_branches)
+
+
+class _Groupings:
+    """The groupings the branch pass needs besides the clusters' points:
+    the spanning-tree edges inside each cluster (``edge_order``,
+    ``edge_bounds``; None without a spanning tree) and, for the batch
+    kernels, the kd-tree rows of each cluster (``row_order``; None when
+    the clusters do not run as a batch), as :meth:`result` returns them.
+
+    With ``early``, they are computed on a pool thread from the start (two
+    counting sorts over every point and edge, 0.8 ms at 10^5 points), so
+    that they overlap the re-selection checks that precede them; else on
+    first use.
+    """
+
+    def __init__(self, space, cluster_labels, global_mst, n_clusters, batchable, early):
+        self._args = (space, cluster_labels, global_mst, n_clusters, batchable)
+        self._future = None
+        self._value = None
+        if early and numba.get_num_threads() > 1:
+            self._future = _worker_pool(1).submit(self._compute)
+
+    def _compute(self):
+        space, cluster_labels, global_mst, n_clusters, batchable = self._args
+        edge_order = edge_bounds = row_order = None
+        if global_mst is not None:
+            # spanning-tree edges inside each cluster, grouped once (order kept)
+            edge_labels = np.empty(global_mst.shape[0], dtype=np.intp)
+            inside_edge_labels(cluster_labels, global_mst, edge_labels)
+            edge_order, edge_bounds = label_order(edge_labels, _ALL, n_clusters)
+            edge_order = edge_order[edge_bounds[0]:edge_bounds[-1]]
+            edge_bounds = edge_bounds - edge_bounds[0]
+        if batchable:
+            row_order = label_order(cluster_labels, space.mst_tree.idx_array, n_clusters)[0]
+        return edge_order, edge_bounds, row_order
+
+    def result(self):
+        if self._value is None:
+            self._value = self._compute() if self._future is None else self._future.result()
+        return self._value
 
 
 def _combine(results, cluster_labels, cluster_probabilities, order, bounds,

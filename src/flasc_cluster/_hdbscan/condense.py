@@ -28,28 +28,34 @@ class CondensedTree(NamedTuple):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _emit_subtree_points(
-    children, start, n_points, parent_label, lambda_value, queue,
-    res_parent, res_child, res_lambda, res_size, pos, point_size,
+    children, child_sizes, start, start_size, n_points, parent_label, lambda_value, queue,
+    queue_size, res_parent, res_child, res_lambda, res_size, pos,
 ):
-    """Breadth-first walk below ``start``: emit its points (``children``
-    int32 (n_points - 1, 2), the hierarchy's first two columns)."""
+    """Breadth-first walk below ``start`` (of size ``start_size``): emit its
+    points (``children`` int32 (n_points - 1, 2), the hierarchy's first two
+    columns, ``child_sizes`` the sizes of those two children). Each node
+    carries its size through the queue, so a point's size is not looked
+    up."""
     head = 0
-    tail = 0
-    queue[tail] = start
-    tail += 1
+    tail = 1
+    queue[0] = start
+    queue_size[0] = start_size
     while head < tail:
         node = queue[head]
+        size = queue_size[head]
         head += 1
         if node < n_points:
             res_parent[pos] = parent_label
             res_child[pos] = node
             res_lambda[pos] = lambda_value
-            res_size[pos] = point_size[node]
+            res_size[pos] = size
             pos += 1
         else:
             row = node - n_points
             queue[tail] = children[row, 0]
             queue[tail + 1] = children[row, 1]
+            queue_size[tail] = child_sizes[row, 0]
+            queue_size[tail + 1] = child_sizes[row, 1]
             tail += 2
     return pos
 
@@ -90,20 +96,33 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     node_size = np.empty(root + 1, dtype=point_size.dtype)
     for t in range(n_points):
         node_size[t] = point_size[t]
-    # the first two columns as int32: the walks below read them in random
-    # order, and the compact copy stays in cache where the rows do not
+    # per row, in one sequential pass: the children as int32, their sizes
+    # and the density. The walks below read rows in random order, and these
+    # compact rows (no lookup of a child's size, a point's size or the
+    # distance elsewhere) make the whole condensing about a quarter faster
+    # (flared 100k x 2 with min_cluster_size=25: 4.9 -> 3.7 ms, medians of
+    # 40 alternating calls)
     children = np.empty((hierarchy.shape[0], 2), dtype=np.int32)
+    child_sizes = np.empty((hierarchy.shape[0], 2), dtype=point_size.dtype)
+    densities = np.empty(hierarchy.shape[0], dtype=np.float64)
     for row in range(hierarchy.shape[0]):
         left = np.intp(hierarchy[row, 0])
         right = np.intp(hierarchy[row, 1])
         children[row, 0] = left
         children[row, 1] = right
-        node_size[n_points + row] = node_size[left] + node_size[right]
+        left_size = node_size[left]
+        right_size = node_size[right]
+        child_sizes[row, 0] = left_size
+        child_sizes[row, 1] = right_size
+        node_size[n_points + row] = left_size + right_size
+        distance = hierarchy[row, 2]
+        densities[row] = 1.0 / distance if distance > 0.0 else np.inf
 
     relabel = np.empty(root + 1, dtype=np.intp)
     relabel[root] = n_points
     next_label = n_points + 1
     queue = np.empty(root + 1, dtype=np.intp)
+    queue_size = np.empty(root + 1, dtype=point_size.dtype)
 
     # the internal nodes outside runt subtrees, breadth-first from the root:
     # the order in which a breadth-first list of all nodes meets them (a
@@ -119,13 +138,9 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
         row = node - n_points
         left = np.intp(children[row, 0])
         right = np.intp(children[row, 1])
-        distance = hierarchy[row, 2]
-        if distance > 0.0:
-            lambda_value = 1.0 / distance
-        else:
-            lambda_value = np.inf
-        left_count = node_size[left]
-        right_count = node_size[right]
+        lambda_value = densities[row]
+        left_count = child_sizes[row, 0]
+        right_count = child_sizes[row, 1]
         # a single point falls out even when its weight reaches the minimum
         left_big = left >= n_points and left_count >= min_cluster_size
         right_big = right >= n_points and right_count >= min_cluster_size
@@ -150,28 +165,28 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
             tail += 2
         elif not left_big and not right_big:
             pos = _emit_subtree_points(
-                children, left, n_points, this_label, lambda_value, queue,
-                res_parent, res_child, res_lambda, res_size, pos, point_size,
+                children, child_sizes, left, left_count, n_points, this_label,
+                lambda_value, queue, queue_size, res_parent, res_child, res_lambda, res_size, pos,
             )
             pos = _emit_subtree_points(
-                children, right, n_points, this_label, lambda_value, queue,
-                res_parent, res_child, res_lambda, res_size, pos, point_size,
+                children, child_sizes, right, right_count, n_points, this_label,
+                lambda_value, queue, queue_size, res_parent, res_child, res_lambda, res_size, pos,
             )
         elif not left_big:
             relabel[right] = this_label
             order[tail] = right
             tail += 1
             pos = _emit_subtree_points(
-                children, left, n_points, this_label, lambda_value, queue,
-                res_parent, res_child, res_lambda, res_size, pos, point_size,
+                children, child_sizes, left, left_count, n_points, this_label,
+                lambda_value, queue, queue_size, res_parent, res_child, res_lambda, res_size, pos,
             )
         else:
             relabel[left] = this_label
             order[tail] = left
             tail += 1
             pos = _emit_subtree_points(
-                children, right, n_points, this_label, lambda_value, queue,
-                res_parent, res_child, res_lambda, res_size, pos, point_size,
+                children, child_sizes, right, right_count, n_points, this_label,
+                lambda_value, queue, queue_size, res_parent, res_child, res_lambda, res_size, pos,
             )
     return (
         res_parent[:pos].copy(),
