@@ -305,3 +305,38 @@ def test_map_clusters_lets_every_task_end_before_raising(monkeypatch):
     with pytest.raises(RuntimeError, match="cluster 0"):
         detect._map_clusters(one_cluster, np.ones(6, dtype=np.intp), 10)
     assert sorted(finished) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_groupings_run_early_on_a_pool_thread_and_only_when_needed(monkeypatch, method):
+    """The edge and tree-row groupings start on a pool thread when some
+    cluster needs a branch pass (two threads) and give the fit of one
+    thread, which computes them when first used; a re-selection in which
+    every cluster keeps its branches does not compute them."""
+    import threading
+
+    X = _data("walks")
+    calls = []
+    original = detect._Groupings._compute
+
+    def spy(self):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return original(self)
+
+    monkeypatch.setattr(detect._Groupings, "_compute", spy)
+    params = dict(min_cluster_size=20, branch_detection_method=method)
+    one = FLASC(**params, n_jobs=1).fit(X)
+    assert calls == [True]
+    two = FLASC(**params, n_jobs=2).fit(X)
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS >= 2:
+        assert calls == [True, False]
+    np.testing.assert_array_equal(one.labels_, two.labels_)
+    for a, b in zip(one._result.branches.clusters, two._result.branches.clusters):
+        _assert_same_cluster(a, b)
+    n_calls = len(calls)
+    two.reselect(min_branch_size=12)
+    assert len(calls) == n_calls
+    fresh = FLASC(**params, min_branch_size=12, n_jobs=2).fit(X)
+    np.testing.assert_array_equal(two.labels_, fresh.labels_)
