@@ -153,39 +153,92 @@ def test_batched_clusters_do_not_depend_on_the_thread_count(monkeypatch, method)
         _assert_same_cluster(a, b)
 
 
-@pytest.mark.parametrize("method", ["full", "core"])
-def test_parallel_and_serial_gathers_give_the_same_fit(monkeypatch, method):
-    """Batches of fewer than ``PARALLEL_GATHER_MIN_POINTS`` points gather in
-    one call, larger ones in parts on threads (points, then edges); both
-    must give the same inputs."""
-    from flasc_cluster._branches import batch
+def _gather_case():
+    """Labels of 3,000 points in 40 clusters (some empty, noise between),
+    a random spanning tree over them, a kd-tree order and a batch of every
+    other non-empty cluster."""
+    rng = np.random.default_rng(11)
+    n, n_clusters = 3000, 40
+    labels = rng.integers(-1, n_clusters - 3, n)  # the last three are empty
+    tree_idx = rng.permutation(n)
+    a = rng.permutation(n)[:n - 1]
+    b = rng.integers(0, n, n - 1)
+    # most edges inside a cluster (a random other point of a's cluster)
+    for e in range(0, n - 1, 4):
+        if labels[a[e]] >= 0:
+            b[e] = rng.choice(np.flatnonzero(labels == labels[a[e]]))
+    global_mst = np.column_stack([a, b, rng.uniform(0.1, 2.0, n - 1)]).astype(np.float64)
+    counts = np.bincount(labels[labels >= 0], minlength=n_clusters)
+    bounds = np.zeros(n_clusters + 1, dtype=np.intp)
+    np.cumsum(counts, out=bounds[1:])
+    clusters = np.flatnonzero(counts >= 2)[::2].astype(np.intp)
+    return labels, bounds, clusters, global_mst, tree_idx
 
+
+def test_gather_batch_matches_a_plain_construction():
+    """Per batch cluster: its points (increasing) and their local ids, its
+    kd-tree rows (increasing), the spanning-tree edges with both ends in it
+    (in edge order, local ids) and their largest weight; the same with the
+    edge count and the tree rows on another thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flasc_cluster._branches.batch import gather_batch
+
+    labels, bounds, clusters, global_mst, tree_idx = _gather_case()
+    serial = gather_batch(labels, bounds, clusters, global_mst, tree_idx)
+    with ThreadPoolExecutor(1) as pool:
+        beside = gather_batch(
+            labels, bounds, clusters, global_mst, tree_idx,
+            run_beside=lambda run: pool.submit(run).result,
+        )
+    a = global_mst[:, 0].astype(np.intp)
+    b = global_mst[:, 1].astype(np.intp)
+    for got in (serial, beside):
+        assert got.bounds[-1] == sum(int(bounds[c + 1] - bounds[c]) for c in clusters)
+        expected_local = np.full(labels.shape[0], -1)
+        for t, c in enumerate(clusters.tolist()):
+            pts = np.flatnonzero(labels == c)
+            rows = np.flatnonzero(labels[tree_idx] == c)
+            inside = np.flatnonzero((labels[a] == c) & (labels[b] == c))
+            lo, hi = got.bounds[t], got.bounds[t + 1]
+            np.testing.assert_array_equal(got.points[lo:hi], pts)
+            np.testing.assert_array_equal(got.rows[lo:hi], rows)
+            expected_local[pts] = np.arange(pts.shape[0])
+            local_of = np.full(labels.shape[0], -1)
+            local_of[pts] = np.arange(pts.shape[0])
+            e_lo, e_hi = got.mst_bounds[t], got.mst_bounds[t + 1]
+            np.testing.assert_array_equal(
+                got.mst_pairs[e_lo:e_hi], np.column_stack([local_of[a[inside]], local_of[b[inside]]])
+            )
+            assert got.max_dists[t] == (global_mst[inside, 2].max() if inside.shape[0] else 0.0)
+        np.testing.assert_array_equal(got.local, expected_local)
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_gather_beside_the_calling_thread_gives_the_same_fit(monkeypatch, method):
+    """With two threads the edge count and the tree rows run on a pool
+    thread (``_run_beside``), with one in the calling thread; the fits are
+    the same."""
     X = _data("walks")
     params = dict(min_cluster_size=20, branch_detection_method=method)
     calls = []
-    kernel = batch._gather_batch_part
+    original = detect._run_beside
 
-    def spy(*args):
-        first, last, with_points, with_edges = args[-4:]
-        calls.append((int(last - first), bool(with_points), bool(with_edges)))
-        return kernel(*args)
+    def spy(run):
+        calls.append(run)
+        return original(run)
 
-    monkeypatch.setattr(batch, "_gather_batch_part", spy)
-    serial = FLASC(**params).fit(X)
-    n_clusters = len(serial.cluster_points_)
-    assert calls == [(n_clusters, True, True)]
-    calls.clear()
-    monkeypatch.setattr(batch, "PARALLEL_GATHER_MIN_POINTS", 0)
-    parallel = FLASC(**params).fit(X)
-    # every cluster's points once, then every cluster's edges once, in parts
-    assert len(calls) > 2
-    points = [n for n, p, e in calls if p and not e]
-    edges = [n for n, p, e in calls if e and not p]
-    assert sum(points) == sum(edges) == n_clusters
-    assert len(points) + len(edges) == len(calls)
-    np.testing.assert_array_equal(serial.labels_, parallel.labels_)
-    np.testing.assert_array_equal(serial.probabilities_, parallel.probabilities_)
-    for a, b in zip(serial._result.branches.clusters, parallel._result.branches.clusters):
+    monkeypatch.setattr(detect, "_run_beside", spy)
+    one = FLASC(**params, n_jobs=1).fit(X)
+    assert calls == []
+    two = FLASC(**params, n_jobs=2).fit(X)
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS >= 2:
+        assert len(calls) == 2
+    np.testing.assert_array_equal(one.labels_, two.labels_)
+    np.testing.assert_array_equal(one.probabilities_, two.probabilities_)
+    for a, b in zip(one._result.branches.clusters, two._result.branches.clusters):
         _assert_same_cluster(a, b)
 
 
@@ -305,38 +358,3 @@ def test_map_clusters_lets_every_task_end_before_raising(monkeypatch):
     with pytest.raises(RuntimeError, match="cluster 0"):
         detect._map_clusters(one_cluster, np.ones(6, dtype=np.intp), 10)
     assert sorted(finished) == [1, 2, 3, 4, 5]
-
-
-@pytest.mark.parametrize("method", ["full", "core"])
-def test_groupings_run_early_on_a_pool_thread_and_only_when_needed(monkeypatch, method):
-    """The edge and tree-row groupings start on a pool thread when some
-    cluster needs a branch pass (two threads) and give the fit of one
-    thread, which computes them when first used; a re-selection in which
-    every cluster keeps its branches does not compute them."""
-    import threading
-
-    X = _data("walks")
-    calls = []
-    original = detect._Groupings._compute
-
-    def spy(self):
-        calls.append(threading.current_thread() is threading.main_thread())
-        return original(self)
-
-    monkeypatch.setattr(detect._Groupings, "_compute", spy)
-    params = dict(min_cluster_size=20, branch_detection_method=method)
-    one = FLASC(**params, n_jobs=1).fit(X)
-    assert calls == [True]
-    two = FLASC(**params, n_jobs=2).fit(X)
-    import numba
-
-    if numba.config.NUMBA_NUM_THREADS >= 2:
-        assert calls == [True, False]
-    np.testing.assert_array_equal(one.labels_, two.labels_)
-    for a, b in zip(one._result.branches.clusters, two._result.branches.clusters):
-        _assert_same_cluster(a, b)
-    n_calls = len(calls)
-    two.reselect(min_branch_size=12)
-    assert len(calls) == n_calls
-    fresh = FLASC(**params, min_branch_size=12, n_jobs=2).fit(X)
-    np.testing.assert_array_equal(two.labels_, fresh.labels_)

@@ -119,6 +119,44 @@ def test_cluster_reselection_reuses_the_condensed_tree_of_the_same_minimum_size(
                              cluster_selection_method="leaf")).fit(X))
 
 
+def test_previous_clusters_match_a_loop_over_each_cluster():
+    """The earlier label all of a cluster's points had (else -1) and whether
+    all kept their probability, against a plain loop per cluster: clusters
+    that keep, split off from, merge or drop noise, and one without points."""
+    from flasc_cluster._branches.batch import previous_clusters
+
+    rng = np.random.default_rng(5)
+    n, n_clusters = 400, 7
+    old_labels = rng.integers(-1, 5, n)
+    labels = old_labels.copy()
+    labels[old_labels == 0] = 0  # kept whole
+    labels[old_labels == 1] = 1  # kept, probabilities change below
+    labels[(old_labels == 2) & (np.arange(n) % 2 == 0)] = 2  # split
+    labels[(old_labels == 2) & (np.arange(n) % 2 == 1)] = 3
+    labels[(old_labels == 3) | (old_labels == 4)] = 4  # merged
+    labels[old_labels == -1] = -1
+    labels[np.flatnonzero(old_labels == -1)[:5]] = 5  # formerly noise
+    # cluster 6 has no points
+    old_probabilities = rng.uniform(size=n)
+    probabilities = old_probabilities.copy()
+    probabilities[np.flatnonzero(labels == 1)[3]] += 0.25
+    old_label = np.empty(n_clusters, dtype=np.intp)
+    same = np.empty(n_clusters, dtype=bool)
+    previous_clusters(labels, old_labels, old_probabilities, probabilities, old_label, same)
+    for c in range(n_clusters):
+        members = np.flatnonzero(labels == c)
+        found = set(old_labels[members].tolist())
+        expected = found.pop() if len(found) == 1 else -1
+        assert old_label[c] == expected, c
+        if expected >= 0:
+            assert same[c] == bool(
+                np.all(old_probabilities[members] == probabilities[members])
+            ), c
+    assert old_label.tolist()[:5] == [0, 1, 2, 2, -1]
+    assert old_label[5] == -1 and old_label[6] == -1
+    assert same[0] and not same[1]
+
+
 def test_recentred_in_same_order_checks_order_and_ties():
     from flasc_cluster._branches.batch import recentred_in_same_order
 

@@ -7,8 +7,8 @@ the per-cluster kernels, so every cluster gets exactly the per-cluster
 result: centralities, spanning tree (or forest, for a disconnected graph)
 and branch selection. The caller runs one list per thread (these kernels release
 the GIL and launch no parallel kernel, so any numba threading layer
-serves); only :func:`gather_batch`, which prepares the lists from the
-caller's thread, runs in parallel.
+serves); :func:`gather_batch` prepares the lists in passes over the
+points, the tree rows and the edges.
 
 Clusters are given as ``points`` (intp, the clusters' global ids one after
 the other) with ``bounds`` (intp (n_clusters + 1,)); cluster ``b`` has
@@ -108,97 +108,132 @@ def inside_edge_labels(cluster_labels, global_mst, out):
         out[e] = label if same else -1
 
 
-# Batches of fewer points gather in one thread: after a parallel region
-# libgomp's threads spin for a few milliseconds, taking a core from the
-# branch pass's first cluster (a re-selection at 10^5 points, 400
-# clusters, went from 30.9 to 28.2 ms with `full` graphs and 36.7 to
-# 33.0 ms with `core` graphs; the gather itself takes 0.6-0.9 ms either
-# way). At 10^6 points the parallel gather saves 6 ms (11 against 17 ms).
-PARALLEL_GATHER_MIN_POINTS = 1 << 18
+def gather_batch(cluster_labels, bounds, clusters, global_mst, tree_idx, run_beside=None):
+    """The :class:`BatchInputs` of the ``clusters`` (intp ids, increasing):
+    cluster ``c`` has the points whose ``cluster_labels`` is ``c``
+    (``bounds[c + 1] - bounds[c]`` of them) and the edges of
+    ``global_mst`` (float64 rows ``[a, b, w]`` in global ids) with both
+    ends in it; ``tree_idx`` the ``idx_array`` of the fit's kd-tree.
 
-
-def gather_batch(order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order, n,
-                 run_parts=None, per_part=1):
-    """The :class:`BatchInputs` of the ``clusters`` (intp ids): cluster ``c``
-    has the points ``order[bounds[c]:bounds[c + 1]]`` and the spanning-tree
-    edges ``global_mst[edge_order[edge_bounds[c]:edge_bounds[c + 1]]]``
-    (float64 rows ``[a, b, w]`` in global ids); ``row_order`` (aligned
-    with ``order``) their kd-tree rows; ``n`` the number of points.
-    One pass instead of per-cluster slices, gathers and concatenations
-    (:func:`_gather_batch_part`), into arrays numpy allocates (on huge
-    pages where the system offers them: far fewer page faults than a
-    kernel's own allocations at 10^7 points). From
-    ``PARALLEL_GATHER_MIN_POINTS`` points on, ``run_parts(run, parts)``
-    (if given) runs ``run(part)`` for each part of ``per_part`` clusters,
-    on threads; below, one call in the calling thread (after a parallel
-    region, OpenMP's threads keep spinning and slow the branch pass that
-    follows; the same kernel at every size also means that no kernel is
-    compiled only by large fits)."""
-    starts = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
+    Three passes in the order of the points, the tree rows and the edges,
+    each writing every cluster's entries at its own cursor (a gather
+    cluster by cluster read each point's and each edge's entries at
+    random, after two grouping sorts), into arrays numpy allocates (on
+    huge pages where the system offers them: far fewer page faults than a
+    kernel's own allocations at 10^7 points). ``run_beside(run)``, if
+    given, starts ``run()`` on another thread and returns a callable that
+    waits for it: the edge count and the tree rows then run beside the
+    points and the edges.
+    """
+    n_clusters = clusters.shape[0]
+    batch_of = np.full(bounds.shape[0] - 1, -1, dtype=np.intp)
+    batch_of[clusters] = np.arange(n_clusters)
+    starts = np.zeros(n_clusters + 1, dtype=np.intp)
     np.cumsum(bounds[clusters + 1] - bounds[clusters], out=starts[1:])
-    mst_bounds = np.zeros(clusters.shape[0] + 1, dtype=np.intp)
-    np.cumsum(edge_bounds[clusters + 1] - edge_bounds[clusters], out=mst_bounds[1:])
+    n = cluster_labels.shape[0]
+    edge_batch = np.empty(global_mst.shape[0], dtype=np.intp)
+    edge_counts = np.zeros(n_clusters, dtype=np.intp)
     # spanning-tree pairs and tree rows as int32 where they fit: fewer new
     # pages to fault in (the gather took 45-66 ms at 10^6 points)
-    inputs = BatchInputs(
-        np.empty(starts[-1], dtype=np.intp), starts, np.full(n, -1, dtype=np.intp),
-        np.empty((mst_bounds[-1], 2), dtype=join_dtype(starts[-1])), mst_bounds,
-        np.zeros(clusters.shape[0]), np.empty(starts[-1], dtype=join_dtype(n)),
-    )
-    args = (order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order) + inputs
-    n_clusters = clusters.shape[0]
-    if starts[-1] < PARALLEL_GATHER_MIN_POINTS or run_parts is None:
-        _gather_batch_part(*args, 0, n_clusters, True, True)
-        return inputs
-    # every cluster's points (and local ids) before any cluster's edges
-    parts = [np.array([lo, min(lo + per_part, n_clusters)], dtype=np.intp)
-             for lo in range(0, n_clusters, per_part)]
-    run_parts(lambda part: _gather_batch_part(*args, part[0], part[1], True, False), parts)
-    run_parts(lambda part: _gather_batch_part(*args, part[0], part[1], False, True), parts)
-    return inputs
+    points = np.empty(starts[-1], dtype=np.intp)
+    local = np.full(n, -1, dtype=np.intp)
+    rows = np.empty(starts[-1], dtype=join_dtype(n))
 
+    def count():
+        _count_batch_edges(cluster_labels, batch_of, global_mst, edge_batch, edge_counts)
 
-@njit(cache=NUMBA_CACHE, inline="always")
-def _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows):
-    """Cluster ``b``'s points, local ids and tree rows (:func:`_gather_batch_part`)."""
-    c = clusters[b]
-    for t in range(starts[b + 1] - starts[b]):
-        g = order[bounds[c] + t]
-        points[starts[b] + t] = g
-        local[g] = t
-        rows[starts[b] + t] = row_order[bounds[c] + t]
+    def tree_rows():
+        _gather_tree_rows(cluster_labels, batch_of, tree_idx, starts, rows)
 
-
-@njit(cache=NUMBA_CACHE, inline="always")
-def _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
-                  mst_bounds, max_dists):
-    """Cluster ``b``'s spanning-tree pairs in local ids and their largest
-    weight (:func:`_gather_batch_part`; after every cluster's points)."""
-    c = clusters[b]
-    for t in range(mst_bounds[b + 1] - mst_bounds[b]):
-        e = edge_order[edge_bounds[c] + t]
-        q = mst_bounds[b] + t
-        mst_pairs[q, 0] = local[np.intp(global_mst[e, 0])]
-        mst_pairs[q, 1] = local[np.intp(global_mst[e, 1])]
-        if t == 0 or global_mst[e, 2] > max_dists[b]:
-            max_dists[b] = global_mst[e, 2]
+    if run_beside is None:
+        count()
+        _gather_points(cluster_labels, batch_of, starts, points, local)
+    else:
+        counted = run_beside(count)
+        _gather_points(cluster_labels, batch_of, starts, points, local)
+        counted()
+    mst_bounds = np.zeros(n_clusters + 1, dtype=np.intp)
+    np.cumsum(edge_counts, out=mst_bounds[1:])
+    mst_pairs = np.empty((mst_bounds[-1], 2), dtype=join_dtype(starts[-1]))
+    max_dists = np.zeros(n_clusters)
+    if run_beside is None:
+        tree_rows()
+        _gather_edges(global_mst, edge_batch, local, mst_bounds, mst_pairs, max_dists)
+    else:
+        rows_done = run_beside(tree_rows)
+        _gather_edges(global_mst, edge_batch, local, mst_bounds, mst_pairs, max_dists)
+        rows_done()
+    return BatchInputs(points, starts, local, mst_pairs, mst_bounds, max_dists, rows)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _gather_batch_part(order, bounds, clusters, edge_order, edge_bounds, global_mst,
-                       row_order, points, starts, local, mst_pairs, mst_bounds, max_dists,
-                       rows, first, last, with_points, with_edges):
-    """Fill the :class:`BatchInputs` arrays (``local`` all -1 on entry) of
-    the clusters ``first..last-1`` for :func:`gather_batch`: their points,
-    then, once every cluster's points are in, their edges; each cluster
-    writes only its own entries, so threads can take parts."""
-    if with_points:
-        for b in range(first, last):
-            _gather_points(b, order, bounds, clusters, row_order, points, starts, local, rows)
-    if with_edges:
-        for b in range(first, last):
-            _gather_edges(b, clusters, edge_order, edge_bounds, global_mst, local, mst_pairs,
-                          mst_bounds, max_dists)
+def _count_batch_edges(cluster_labels, batch_of, global_mst, edge_batch, counts):
+    """Per spanning-tree edge, the batch index of the cluster holding both
+    its ends (``batch_of`` per cluster, -1 outside the batch), else -1,
+    into ``edge_batch``; the edges of each batch cluster counted into
+    ``counts`` (zeroed)."""
+    for e in range(global_mst.shape[0]):
+        label = cluster_labels[np.intp(global_mst[e, 0])]
+        b = -1
+        if label >= 0 and label == cluster_labels[np.intp(global_mst[e, 1])]:
+            b = batch_of[label]
+        edge_batch[e] = b
+        if b >= 0:
+            counts[b] += 1
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _gather_points(cluster_labels, batch_of, starts, points, local):
+    """Each batch cluster's points (global ids, increasing) at its rows of
+    ``points`` and their local ids into ``local`` (all -1 on entry), in
+    one pass over the points."""
+    cursor = starts[:-1].copy()
+    for i in range(cluster_labels.shape[0]):
+        c = cluster_labels[i]
+        if c < 0:
+            continue
+        b = batch_of[c]
+        if b < 0:
+            continue
+        q = cursor[b]
+        points[q] = i
+        local[i] = q - starts[b]
+        cursor[b] = q + 1
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _gather_tree_rows(cluster_labels, batch_of, tree_idx, starts, rows):
+    """Each batch cluster's kd-tree rows (increasing) at its rows of
+    ``rows``, in one pass over the tree."""
+    cursor = starts[:-1].copy()
+    for r in range(tree_idx.shape[0]):
+        c = cluster_labels[tree_idx[r]]
+        if c < 0:
+            continue
+        b = batch_of[c]
+        if b < 0:
+            continue
+        q = cursor[b]
+        rows[q] = r
+        cursor[b] = q + 1
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def _gather_edges(global_mst, edge_batch, local, mst_bounds, mst_pairs, max_dists):
+    """Each batch cluster's spanning-tree pairs in local ids (in edge order)
+    and their largest weight, in one pass over the edges (after the
+    points: reads ``local``)."""
+    cursor = mst_bounds[:-1].copy()
+    for e in range(global_mst.shape[0]):
+        b = edge_batch[e]
+        if b < 0:
+            continue
+        q = cursor[b]
+        mst_pairs[q, 0] = local[np.intp(global_mst[e, 0])]
+        mst_pairs[q, 1] = local[np.intp(global_mst[e, 1])]
+        if q == mst_bounds[b] or global_mst[e, 2] > max_dists[b]:
+            max_dists[b] = global_mst[e, 2]
+        cursor[b] = q + 1
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -326,27 +361,33 @@ def select_clusters(centrality, joins, tied, tied_bounds, bounds, clusters, sele
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def previous_clusters(order, bounds, old_labels, old_probabilities, probabilities, old_label,
+def previous_clusters(cluster_labels, old_labels, old_probabilities, probabilities, old_label,
                       same):
-    """For each cluster ``c`` (points ``order[bounds[c]:bounds[c + 1]]``),
-    the earlier label that all its points had, else -1 (mixed labels, noise
-    or no points), into ``old_label[c]``, and whether every point kept its
-    probability, into ``same[c]``."""
-    for c in range(bounds.shape[0] - 1):
-        start = bounds[c]
-        end = bounds[c + 1]
-        label = -1
-        kept = True
-        if end > start:
-            label = old_labels[order[start]]
-            for t in range(start, end):
-                i = order[t]
-                if old_labels[i] != label:
-                    label = -1
-                    break
-                kept = kept and old_probabilities[i] == probabilities[i]
-        old_label[c] = label
-        same[c] = kept
+    """For each cluster ``c`` (the points whose ``cluster_labels`` is ``c``;
+    ``old_label`` and ``same`` have an entry per cluster), the earlier
+    label that all its points had, else -1 (mixed labels, noise or no
+    points), into ``old_label[c]``, and whether every point kept its
+    probability, into ``same[c]``. One pass in point order: read cluster
+    by cluster, every point's three entries were a miss (1.0 of 30 ms of a
+    re-selection of 432 random-walk clusters at 10^5 points)."""
+    unseen = -2
+    for c in range(old_label.shape[0]):
+        old_label[c] = unseen
+        same[c] = True
+    for i in range(cluster_labels.shape[0]):
+        c = cluster_labels[i]
+        if c < 0:
+            continue
+        label = old_labels[i]
+        if old_label[c] == unseen:
+            old_label[c] = label
+        elif old_label[c] != label:
+            old_label[c] = -1
+        if old_probabilities[i] != probabilities[i]:
+            same[c] = False
+    for c in range(old_label.shape[0]):
+        if old_label[c] == unseen:
+            old_label[c] = -1
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

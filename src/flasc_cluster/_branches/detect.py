@@ -535,19 +535,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _batch_branches(space, clusters, order, bounds, cluster_probabilities, global_mst,
-                    edge_order, edge_bounds, neighbors, method, alpha, selection, row_order):
+def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabilities,
+                    global_mst, neighbors, method, alpha, selection):
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
-    points), a list of clusters per thread (:mod:`.batch`); the same
-    results, as a list. ``row_order``: the rows of the space's kd-tree
-    grouped by cluster like ``order`` (increasing within each cluster); a
-    ``full`` graph cuts each cluster's tree from them, a ``core`` graph reads
-    the neighbour lists in their order."""
+    points; cluster ``c`` has the ``bounds[c + 1] - bounds[c]`` points
+    labelled ``c``), a list of clusters per thread (:mod:`.batch`); the same
+    results, as a list. A ``full`` graph cuts each cluster's tree from its
+    rows of the space's kd-tree, a ``core`` graph reads the neighbour lists
+    in their order."""
     n_threads = numba.get_num_threads()
     gathered = gather_batch(
-        order, bounds, clusters, edge_order, edge_bounds, global_mst, row_order,
-        space.X.shape[0], run_parts=lambda run, parts: _run_chunks(run, parts, n_threads),
-        per_part=max(1, -(-clusters.shape[0] // (4 * n_threads))),
+        cluster_labels, bounds, clusters, global_mst, space.mst_tree.idx_array,
+        run_beside=_run_beside if n_threads > 1 else None,
     )
     points, starts, local = gathered.points, gathered.bounds, gathered.local
     mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
@@ -634,6 +633,12 @@ def _batch_branches(space, clusters, order, bounds, cluster_probabilities, globa
     return results
 
 
+def _run_beside(run):
+    """Start ``run()`` on a pool thread; returns a callable that waits for
+    it (and raises its error)."""
+    return _worker_pool(1).submit(run).result
+
+
 def _batch_reselect(olds, selection, centralities):
     """For each of the ``olds`` (:class:`ClusterBranches` with a hierarchy,
     points of size one), the same result with its branches selected again,
@@ -689,7 +694,7 @@ def _batch_flat(out, start, end, chosen):
     )
 
 
-def _reused(previous, cluster_labels, cluster_probabilities, order, bounds):
+def _reused(previous, cluster_labels, cluster_probabilities, bounds):
     """Per cluster, the previous fit's result for the same points when it
     has a branch hierarchy, else None, as two lists: ``(same, moved)``, the
     clusters whose every probability is unchanged in ``same``, the others
@@ -704,14 +709,20 @@ def _reused(previous, cluster_labels, cluster_probabilities, order, bounds):
     old_label = np.empty(n_clusters, dtype=np.intp)
     same = np.empty(n_clusters, dtype=np.bool_)
     previous_clusters(
-        order, bounds, previous.cluster_labels, previous.cluster_probabilities,
+        cluster_labels, previous.cluster_labels, previous.cluster_probabilities,
         cluster_probabilities, old_label, same,
     )
     old_clusters = previous.branches.clusters
-    for c in np.flatnonzero(old_label >= 0).tolist():
-        old = old_clusters[old_label[c]]
-        if old.hierarchy is not None and old.points.shape[0] == bounds[c + 1] - bounds[c]:
-            (reused if same[c] else moved)[c] = old
+    # Python ints and bools: no numpy scalar per cluster
+    labels = old_label.tolist()
+    kept = same.tolist()
+    sizes = np.diff(bounds).tolist()
+    for c, label in enumerate(labels):
+        if label < 0:
+            continue
+        old = old_clusters[label]
+        if old.hierarchy is not None and old.points.shape[0] == sizes[c]:
+            (reused if kept[c] else moved)[c] = old
     return reused, moved
 
 
@@ -779,13 +790,7 @@ def detect_branches(
     reused = [None] * n_clusters
     batchable = _batchable(space, method, global_mst, sample_weight)
     if previous is not None:
-        reused, moved = _reused(previous, cluster_labels, cluster_probabilities, order, bounds)
-    groupings = _Groupings(
-        space, cluster_labels, global_mst, n_clusters, batchable,
-        # on a pool thread while the re-selection checks run, unless every
-        # cluster keeps its branches (then they are not needed)
-        early=any(old is None for old in reused),
-    )
+        reused, moved = _reused(previous, cluster_labels, cluster_probabilities, bounds)
     if sample_weight is None:
         # clusters that keep their points and probabilities, or their
         # points and centrality order: one kernel call selects all their
@@ -799,9 +804,6 @@ def detect_branches(
                 [old for _, old, _ in kept], selection, [new for _, _, new in kept]
             )):
                 results[c] = result
-    edge_order = edge_bounds = row_order = None
-    if any(r is None for r in results):
-        edge_order, edge_bounds, row_order = groupings.result()
 
     def one_cluster(c, local):
         points = order[bounds[c]:bounds[c + 1]]  # increasing: the sort is stable
@@ -839,13 +841,21 @@ def detect_branches(
         batched = np.flatnonzero(small)
         if batched.shape[0]:
             for c, result in zip(batched, _batch_branches(
-                space, batched, order, bounds, cluster_probabilities, global_mst,
-                edge_order, edge_bounds, neighbors, method, alpha, selection, row_order,
+                space, batched, cluster_labels, bounds, cluster_probabilities, global_mst,
+                neighbors, method, alpha, selection,
             )):
                 results[c] = result
     rest = np.array([r is None for r in results], dtype=bool)
     rest[batched] = False
     rest = np.flatnonzero(rest)
+    edge_order = edge_bounds = None
+    if rest.shape[0] and global_mst is not None:
+        # spanning-tree edges inside each cluster, grouped once (order kept)
+        edge_labels = np.empty(global_mst.shape[0], dtype=np.intp)
+        inside_edge_labels(cluster_labels, global_mst, edge_labels)
+        edge_order, edge_bounds = label_order(edge_labels, _ALL, n_clusters)
+        edge_order = edge_order[edge_bounds[0]:edge_bounds[-1]]
+        edge_bounds = edge_bounds - edge_bounds[0]
     if rest.shape[0]:
         for c, result in zip(rest, _map_clusters(lambda i, local: one_cluster(rest[i], local),
                                                  sizes[rest], n)):
@@ -853,46 +863,6 @@ def detect_branches(
 
     return _combine(results, cluster_labels, cluster_probabilities, order, bounds,
                     label_sides_as_branches)
-
-
-class _Groupings:
-    """The groupings the branch pass needs besides the clusters' points:
-    the spanning-tree edges inside each cluster (``edge_order``,
-    ``edge_bounds``; None without a spanning tree) and, for the batch
-    kernels, the kd-tree rows of each cluster (``row_order``; None when
-    the clusters do not run as a batch), as :meth:`result` returns them.
-
-    With ``early``, they are computed on a pool thread from the start (two
-    counting sorts over every point and edge, 0.8 ms at 10^5 points), so
-    that they overlap the re-selection checks that precede them; else on
-    first use.
-    """
-
-    def __init__(self, space, cluster_labels, global_mst, n_clusters, batchable, early):
-        self._args = (space, cluster_labels, global_mst, n_clusters, batchable)
-        self._future = None
-        self._value = None
-        if early and numba.get_num_threads() > 1:
-            self._future = _worker_pool(1).submit(self._compute)
-
-    def _compute(self):
-        space, cluster_labels, global_mst, n_clusters, batchable = self._args
-        edge_order = edge_bounds = row_order = None
-        if global_mst is not None:
-            # spanning-tree edges inside each cluster, grouped once (order kept)
-            edge_labels = np.empty(global_mst.shape[0], dtype=np.intp)
-            inside_edge_labels(cluster_labels, global_mst, edge_labels)
-            edge_order, edge_bounds = label_order(edge_labels, _ALL, n_clusters)
-            edge_order = edge_order[edge_bounds[0]:edge_bounds[-1]]
-            edge_bounds = edge_bounds - edge_bounds[0]
-        if batchable:
-            row_order = label_order(cluster_labels, space.mst_tree.idx_array, n_clusters)[0]
-        return edge_order, edge_bounds, row_order
-
-    def result(self):
-        if self._value is None:
-            self._value = self._compute() if self._future is None else self._future.result()
-        return self._value
 
 
 def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
