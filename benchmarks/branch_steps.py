@@ -72,7 +72,7 @@ def opened(X, points, starts, group, weights, p, local):
 
 def core_steps(args, repeats):
     (X, points, starts, group, weights, p, local, neighbors, mst_pairs, mst_bounds,
-     tree_idx, rows, buffers, selection, out) = args
+     tree_idx, rows, buffers, selection, known, out) = args
     b, start, end, pts, centroid, centrality, own_local = opened(
         X, points, starts, group, weights, p, local
     )
@@ -115,14 +115,14 @@ def core_steps(args, repeats):
         ("condensed tree and selection", lambda: flat_selection(tree_linkage, ones, *selection)),
         ("whole kernel, this cluster", lambda: batch.core_clusters(
             X, points, starts, group[:1], weights, p, local.copy(), neighbors, mst_pairs,
-            mst_bounds, tree_idx, rows, buffers, selection, out)),
+            mst_bounds, tree_idx, rows, buffers, selection, known, out)),
     ]
     return m, [(name, median_ms(repeats, run)) for name, run in steps]
 
 
 def full_steps(args, repeats):
     (X, points, starts, group, weights, max_dists, alpha, p, tree, rows, local, leaf_size,
-     nodes_per_point, brute_max, selection, out) = args
+     nodes_per_point, brute_max, selection, known, out) = args
     b, start, end, pts, _, centrality, own_local = opened(
         X, points, starts, group, weights, p, local
     )
@@ -147,7 +147,7 @@ def full_steps(args, repeats):
             cut, kd_rank, max_dists[b], alpha, p, joiner_rows, kd)),
         ("whole kernel, this cluster", lambda: batch.full_clusters(
             X, points, starts, group[:1], weights, max_dists, alpha, p, tree, rows,
-            local.copy(), leaf_size, nodes_per_point, brute_max, selection, out)),
+            local.copy(), leaf_size, nodes_per_point, brute_max, selection, known, out)),
     ]
     return m, [(name, median_ms(repeats, run)) for name, run in steps]
 

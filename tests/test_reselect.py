@@ -236,6 +236,30 @@ def test_clusters_that_keep_their_centrality_order_keep_their_tree(method, monke
     assert sum(during) < n_clusters // 2
 
 
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_centralities_of_the_order_check_feed_the_branch_kernels(method, monkeypatch):
+    """The clusters that fail the order check are swept with the
+    centralities the check formed (``known`` rows), not formed again, and
+    the re-selection still equals a fresh fit."""
+    X = make_random_walk_clusters(6000, 2, n_clusters=30, random_state=3)[0]
+    base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
+    model = FLASC(**base).fit(X)
+    name = "core_clusters" if method == "core" else "full_clusters"
+    kernel = getattr(detect, name)
+    known = []
+
+    def spy(*args):
+        known.append(args[-2].copy())
+        return kernel(*args)
+
+    monkeypatch.setattr(detect, name, spy)
+    change = dict(cluster_selection_persistence=0.5)
+    model.reselect(**change)
+    flags = np.concatenate(known)
+    assert flags.any()
+    _same(model, FLASC(**base, **change).fit(X))
+
+
 def test_reselect_without_min_samples_recomputes():
     X = load_flared()
     model = FLASC(min_cluster_size=10).fit(X)

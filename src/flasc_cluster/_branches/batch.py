@@ -452,6 +452,18 @@ def _open_cluster(X, points, bounds, b, weights, p):
     return b, start, pts, centroid_centrality(X, pts, centroid, p)
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _known_or_open(X, points, bounds, b, weights, p, known, out):
+    """:func:`_open_cluster`, or, when ``known[b]``, the centralities the
+    caller put at the cluster's rows of ``out.centrality`` (those of a
+    re-selection's order check, formed the same way)."""
+    if known[b]:
+        start = bounds[b]
+        pts = points[start:bounds[b + 1]]
+        return b, start, pts, out.centrality[start:start + pts.shape[0]]
+    return _open_cluster(X, points, bounds, b, weights, p)
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _gather_rows(X, pts):
     """``X[pts]`` as a new C-contiguous float64 array."""
@@ -481,7 +493,7 @@ def _cluster_tree(X, pts, tree, rows, local, leaf_size, nodes_per_point):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def full_clusters(X, points, bounds, clusters, weights, max_dists, alpha, p, tree, rows,
-                  local, leaf_size, nodes_per_point, brute_max, selection, out):
+                  local, leaf_size, nodes_per_point, brute_max, selection, known, out):
     """Branch hierarchies and selections of the ``clusters`` (intp indices
     into ``bounds``), with ``full`` graphs on a kd-tree space.
 
@@ -502,10 +514,14 @@ def full_clusters(X, points, bounds, clusters, weights, max_dists, alpha, p, tre
     pairs (:func:`~flasc_cluster._branches.sweep.brute_full_sweep`), then,
     if its graph is connected, the linkage matrix and
     :func:`~flasc_cluster._hdbscan.select.flat_selection`, written to
-    ``out`` (:class:`BatchOutputs`).
+    ``out`` (:class:`BatchOutputs`). ``known`` bool (n_clusters,): the
+    clusters whose centralities the caller already wrote to
+    ``out.centrality`` (else they are formed here).
     """
     for t in range(clusters.shape[0]):
-        b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], weights, p)
+        b, start, pts, centrality = _known_or_open(
+            X, points, bounds, clusters[t], weights, p, known, out
+        )
         m = pts.shape[0]
         if m <= brute_max:
             edges, partner = brute_full_sweep(
@@ -594,7 +610,7 @@ def _original_numbering(edges, partner, kd):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def core_clusters(X, points, bounds, clusters, weights, p, local, neighbors, mst_pairs,
-                  mst_bounds, tree_idx, rows, edge_buffers, selection, out):
+                  mst_bounds, tree_idx, rows, edge_buffers, selection, known, out):
     """:func:`full_clusters` for clusters with ``core`` graphs.
 
     ``local`` intp (n,) each point's local id in its own cluster (-1 for
@@ -607,10 +623,12 @@ def core_clusters(X, points, bounds, clusters, weights, p, local, neighbors, mst
     int32 or intp (3, at least ``m_b * k`` plus the cluster's spanning-tree edge count
     for every cluster): scratch space for the edges and the CSR, allocated
     by the caller once per call rather than per cluster in the kernel, so
-    that its pages are faulted in once.
+    that its pages are faulted in once. ``known`` as in :func:`full_clusters`.
     """
     for t in range(clusters.shape[0]):
-        b, start, pts, centrality = _open_cluster(X, points, bounds, clusters[t], weights, p)
+        b, start, pts, centrality = _known_or_open(
+            X, points, bounds, clusters[t], weights, p, known, out
+        )
         m = pts.shape[0]
         edges, partner = _kd_numbered_core(
             X, pts, tree_idx, rows[start:start + m], local, neighbors,

@@ -536,13 +536,16 @@ if hasattr(os, "register_at_fork"):
 
 
 def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabilities,
-                    global_mst, neighbors, method, alpha, selection):
+                    global_mst, neighbors, method, alpha, selection, recentred=None):
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
     points; cluster ``c`` has the ``bounds[c + 1] - bounds[c]`` points
     labelled ``c``), a list of clusters per thread (:mod:`.batch`); the same
     results, as a list. A ``full`` graph cuts each cluster's tree from its
     rows of the space's kd-tree, a ``core`` graph reads the neighbour lists
-    in their order."""
+    in their order. ``recentred``: None or ``{cluster: centralities}`` for
+    clusters whose centralities a re-selection's order check already
+    formed (:func:`_same_order`), in the order of their points; the
+    kernels then do not form them again."""
     n_threads = numba.get_num_threads()
     gathered = gather_batch(
         cluster_labels, bounds, clusters, global_mst, space.mst_tree.idx_array,
@@ -553,6 +556,12 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
     X = np.ascontiguousarray(space.X, dtype=np.float64)
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
+    known = np.zeros(clusters.shape[0], dtype=np.bool_)
+    for c, centrality in (recentred or {}).items():
+        b = int(np.searchsorted(clusters, c))
+        if b < clusters.shape[0] and clusters[b] == c:
+            out.centrality[starts[b]:starts[b + 1]] = centrality
+            known[b] = True
     rows = gathered.rows
     if method != "core":
         # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
@@ -571,7 +580,8 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
             try:
                 core_clusters(
                     X, points, starts, group, weights, space.p, local, neighbors, mst_pairs,
-                    mst_bounds, space.mst_tree.idx_array, rows, buffers, flat_options, out,
+                    mst_bounds, space.mst_tree.idx_array, rows, buffers, flat_options, known,
+                    out,
                 )
             finally:
                 scratch.put(buffers)
@@ -579,7 +589,7 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
             full_clusters(
                 X, points, starts, group, weights, max_dists, float(alpha), space.p,
                 cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point,
-                _brute_cluster_max(X.shape[1]), flat_options, out,
+                _brute_cluster_max(X.shape[1]), flat_options, known, out,
             )
     chunks = _work_chunks(np.diff(starts), n_threads)
     if method == "core":
@@ -730,7 +740,9 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     """``(cluster, old result, new centralities)`` for the clusters of
     ``moved`` (:func:`_reused`) whose
     points keep their centrality order and ties although the centroid
-    moved (:func:`.batch.recentred_in_same_order`).
+    moved (:func:`.batch.recentred_in_same_order`), and
+    ``{cluster: new centralities}`` for the others (the branch kernels
+    take them rather than form them again).
 
     The sweeps read only that order (ties broken by id) and the graph, and
     the joiners with a partner are the ones whose centrality another
@@ -741,7 +753,7 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     """
     clusters = [c for c, old in enumerate(moved) if old is not None]
     if not clusters:
-        return []
+        return [], {}
     sizes = np.array([moved[c].points.shape[0] for c in clusters], dtype=np.intp)
     starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(sizes, out=starts[1:])
@@ -763,10 +775,11 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
         sizes,
     )
     bound = starts.tolist()
-    return [
-        (c, moved[c], new[bound[t]:bound[t + 1]])
-        for t, c in enumerate(clusters) if same[t]
-    ]
+    kept = same.tolist()
+    return (
+        [(c, moved[c], new[bound[t]:bound[t + 1]]) for t, c in enumerate(clusters) if kept[t]],
+        {c: new[bound[t]:bound[t + 1]] for t, c in enumerate(clusters) if not kept[t]},
+    )
 
 
 def detect_branches(
@@ -788,6 +801,7 @@ def detect_branches(
     order, bounds = label_order(cluster_labels, _ALL, n_clusters)
     results = [None] * n_clusters
     reused = [None] * n_clusters
+    recentred = None
     batchable = _batchable(space, method, global_mst, sample_weight)
     if previous is not None:
         reused, moved = _reused(previous, cluster_labels, cluster_probabilities, bounds)
@@ -797,8 +811,12 @@ def detect_branches(
         # branches again
         kept = [(c, old, None) for c, old in enumerate(reused) if old is not None]
         if previous is not None and batchable:
-            # the centralities as the batch kernels form them
-            kept += _same_order(space, moved, order, bounds, cluster_probabilities)
+            # the centralities as the batch kernels form them (those of the
+            # clusters that change order are passed on to the kernels)
+            same_order, recentred = _same_order(
+                space, moved, order, bounds, cluster_probabilities
+            )
+            kept += same_order
         if kept:
             for (c, _, _), result in zip(kept, _batch_reselect(
                 [old for _, old, _ in kept], selection, [new for _, _, new in kept]
@@ -842,7 +860,7 @@ def detect_branches(
         if batched.shape[0]:
             for c, result in zip(batched, _batch_branches(
                 space, batched, cluster_labels, bounds, cluster_probabilities, global_mst,
-                neighbors, method, alpha, selection,
+                neighbors, method, alpha, selection, recentred,
             )):
                 results[c] = result
     rest = np.array([r is None for r in results], dtype=bool)
