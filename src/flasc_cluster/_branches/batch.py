@@ -182,6 +182,13 @@ def _count_batch_edges(cluster_labels, batch_of, global_mst, edge_batch, counts)
             counts[b] += 1
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _batch_index(batch_of, label):
+    """The batch index of the cluster ``label`` (``batch_of`` per cluster),
+    -1 for noise or a cluster outside the batch."""
+    return batch_of[label] if label >= 0 else -1
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def _gather_points(cluster_labels, batch_of, starts, points, local):
     """Each batch cluster's points (global ids, increasing) at its rows of
@@ -189,10 +196,7 @@ def _gather_points(cluster_labels, batch_of, starts, points, local):
     one pass over the points."""
     cursor = starts[:-1].copy()
     for i in range(cluster_labels.shape[0]):
-        c = cluster_labels[i]
-        if c < 0:
-            continue
-        b = batch_of[c]
+        b = _batch_index(batch_of, cluster_labels[i])
         if b < 0:
             continue
         q = cursor[b]
@@ -207,10 +211,7 @@ def _gather_tree_rows(cluster_labels, batch_of, tree_idx, starts, rows):
     ``rows``, in one pass over the tree."""
     cursor = starts[:-1].copy()
     for r in range(tree_idx.shape[0]):
-        c = cluster_labels[tree_idx[r]]
-        if c < 0:
-            continue
-        b = batch_of[c]
+        b = _batch_index(batch_of, cluster_labels[tree_idx[r]])
         if b < 0:
             continue
         q = cursor[b]
