@@ -275,3 +275,9 @@ def test_reselect_rejects_other_parameters():
     with pytest.raises(ValueError, match="min_cluster_size"):
         model.reselect(min_cluster_size=1)
     assert model.min_cluster_size == 10
+    # a valid change beside an invalid one is undone too
+    labels = model.labels_.copy()
+    with pytest.raises(ValueError, match="min_cluster_size"):
+        model.reselect(min_branch_size=7, min_cluster_size=1)
+    assert model.min_branch_size is None and model.min_cluster_size == 10
+    np.testing.assert_array_equal(model.labels_, labels)

@@ -509,12 +509,16 @@ class FLASC(ClusterMixin, BaseEstimator):
             raise ValueError(
                 f"reselect cannot change {sorted(unknown)}; allowed: {sorted(self._RESELECTABLE)}."
             )
-        old = self.get_params()
-        self.set_params(**params)
+        # plain attributes (all of them top-level parameters): ``get_params``
+        # and ``set_params`` inspect the signature each time, 0.2 ms a call
+        old = {name: getattr(self, name) for name in params}
+        for name, value in params.items():
+            setattr(self, name, value)
         try:
             self._validate_params()
         except (ValueError, TypeError):
-            self.set_params(**{k: old[k] for k in params})
+            for name, value in old.items():
+                setattr(self, name, value)
             raise
         min_samples = self.min_cluster_size if self.min_samples is None else self.min_samples
         previous = self._result if min_samples == self._min_samples else None
