@@ -146,24 +146,32 @@ def gather_batch(cluster_labels, bounds, clusters, global_mst, tree_idx, run_bes
         _gather_tree_rows(cluster_labels, batch_of, tree_idx, starts, rows)
 
     if run_beside is None:
-        count()
-        _gather_points(cluster_labels, batch_of, starts, points, local)
-    else:
-        counted = run_beside(count)
-        _gather_points(cluster_labels, batch_of, starts, points, local)
-        counted()
+        run_beside = _run_now
+    counted = run_beside(count)
+    _gather_points(cluster_labels, batch_of, starts, points, local)
+    counted()
     mst_bounds = np.zeros(n_clusters + 1, dtype=np.intp)
     np.cumsum(edge_counts, out=mst_bounds[1:])
     mst_pairs = np.empty((mst_bounds[-1], 2), dtype=join_dtype(starts[-1]))
     max_dists = np.zeros(n_clusters)
-    if run_beside is None:
-        tree_rows()
-        _gather_edges(global_mst, edge_batch, local, mst_bounds, mst_pairs, max_dists)
-    else:
-        rows_done = run_beside(tree_rows)
-        _gather_edges(global_mst, edge_batch, local, mst_bounds, mst_pairs, max_dists)
-        rows_done()
+    rows_done = run_beside(tree_rows)
+    _gather_edges(global_mst, edge_batch, local, mst_bounds, mst_pairs, max_dists)
+    rows_done()
     return BatchInputs(points, starts, local, mst_pairs, mst_bounds, max_dists, rows)
+
+
+def _run_now(run):
+    """``run()`` at once; returns a callable with nothing left to wait for
+    (:func:`gather_batch` without another thread)."""
+    run()
+    return lambda: None
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _batch_index(batch_of, label):
+    """The batch index of the cluster ``label`` (``batch_of`` per cluster),
+    -1 for noise or a cluster outside the batch."""
+    return batch_of[label] if label >= 0 else -1
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -171,7 +179,9 @@ def _count_batch_edges(cluster_labels, batch_of, global_mst, edge_batch, counts)
     """Per spanning-tree edge, the batch index of the cluster holding both
     its ends (``batch_of`` per cluster, -1 outside the batch), else -1,
     into ``edge_batch``; the edges of each batch cluster counted into
-    ``counts`` (zeroed)."""
+    ``counts`` (zeroed). The test of :func:`inside_edge_labels`, written
+    out: composed from that test and :func:`_batch_index` as inlined
+    helpers, this loop took 2.1 instead of 0.34 ms at 10^5 points."""
     for e in range(global_mst.shape[0]):
         label = cluster_labels[np.intp(global_mst[e, 0])]
         b = -1
@@ -180,13 +190,6 @@ def _count_batch_edges(cluster_labels, batch_of, global_mst, edge_batch, counts)
         edge_batch[e] = b
         if b >= 0:
             counts[b] += 1
-
-
-@njit(cache=NUMBA_CACHE, inline="always")
-def _batch_index(batch_of, label):
-    """The batch index of the cluster ``label`` (``batch_of`` per cluster),
-    -1 for noise or a cluster outside the batch."""
-    return batch_of[label] if label >= 0 else -1
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

@@ -99,10 +99,9 @@ def condense_tree_sized(hierarchy, min_cluster_size, point_size):
     # per row, in one sequential pass: the children as int32, their sizes
     # and the density. The walks below read rows in random order, and these
     # compact rows (no lookup of a child's size, a point's size or the
-    # distance elsewhere) save 8-25 % of the condensing (flared 100k x 2,
-    # min_cluster_size=25, medians of 40 calls alternating with the previous
-    # code: 1.89 -> 1.74 ms, and 4.9 -> 3.7 ms in a slow spell of this
-    # machine, when memory latency rules)
+    # distance elsewhere) save about 8 % of the condensing (flared
+    # 100k x 2, min_cluster_size=25, medians of 40 calls alternating with
+    # the previous code: 1.89 -> 1.74 ms)
     children = np.empty((hierarchy.shape[0], 2), dtype=np.int32)
     child_sizes = np.empty((hierarchy.shape[0], 2), dtype=point_size.dtype)
     densities = np.empty(hierarchy.shape[0], dtype=np.float64)

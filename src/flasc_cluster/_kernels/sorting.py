@@ -27,8 +27,8 @@ def radix_argsort(values):
     the keys with the indices, so that it reads them in sequence. About 4x
     faster than numba's merge sort at 10^4 values; against eight passes of
     8 bits, 0.73 -> 0.56-0.58 ms for the 33,427 centralities of a cluster
-    (``benchmarks/branch_steps.py`` before and after, one thread). ``-0.0`` sorts before ``0.0`` (numpy treats
-    them as equal).
+    (``benchmarks/branch_steps.py`` before and after, one thread).
+    ``-0.0`` sorts before ``0.0`` (numpy treats them as equal).
     """
     m = values.shape[0]
     sign = np.uint64(1) << np.uint64(63)
