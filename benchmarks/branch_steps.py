@@ -72,7 +72,7 @@ def opened(X, points, starts, group, weights, p, local):
 
 def core_steps(args, repeats):
     (X, points, starts, group, weights, p, local, neighbors, mst_pairs, mst_bounds,
-     tree_idx, rows, buffers, selection, known, out) = args
+     tree_idx, rows, buffers, indices, selection, known, out) = args
     b, start, end, pts, centroid, centrality, own_local = opened(
         X, points, starts, group, weights, p, local
     )
@@ -83,7 +83,7 @@ def core_steps(args, repeats):
     tree = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
     mst_src = new_id[tree[:, 0]]
     mst_dst = new_id[tree[:, 1]]
-    src, dst, indices = buffers[0], buffers[1], buffers[2]
+    src, dst = buffers[0], buffers[1]
     visit = np.arange(m)
     n_edges = graphs.core_graph_edges_into(
         kd_pts, own_local, neighbors, mst_src, mst_dst, kd_rank, visit, src, dst
@@ -115,7 +115,7 @@ def core_steps(args, repeats):
         ("condensed tree and selection", lambda: flat_selection(tree_linkage, ones, *selection)),
         ("whole kernel, this cluster", lambda: batch.core_clusters(
             X, points, starts, group[:1], weights, p, local.copy(), neighbors, mst_pairs,
-            mst_bounds, tree_idx, rows, buffers, selection, known, out)),
+            mst_bounds, tree_idx, rows, buffers, indices, selection, known, out)),
     ]
     return m, [(name, median_ms(repeats, run)) for name, run in steps]
 

@@ -83,16 +83,18 @@ def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, 
     X = _data(name)
     params = dict(min_cluster_size=20, branch_detection_method=method, **options)
     batched_clusters = []
-    for kernel in ("full_clusters", "core_clusters"):
+    for kernel in ("full_clusters", "core_clusters", "core_open"):
         original = getattr(detect, kernel)
 
         def spy(*args, _original=original, **kwargs):
-            batched_clusters.extend(args[3])  # the list of clusters of one call
+            # the list of clusters of one call, or the one cluster opened
+            batched_clusters.extend(np.atleast_1d(args[3]).tolist())
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(detect, kernel, spy)
     batched = FLASC(**params).fit(X)
     assert len(batched_clusters) >= 5, "the clusters did not run batched"
+    assert len(set(batched_clusters)) == len(batched_clusters)  # each once
     monkeypatch.setattr(detect, "_batchable", lambda *args: False)
     reference = FLASC(**params).fit(X)
     clusters = batched._result.branches.clusters
@@ -358,3 +360,110 @@ def test_map_clusters_lets_every_task_end_before_raising(monkeypatch):
     with pytest.raises(RuntimeError, match="cluster 0"):
         detect._map_clusters(one_cluster, np.ones(6, dtype=np.intp), 10)
     assert sorted(finished) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_run_staged_opens_then_closes_each_single_chunk_with_its_slot(n_threads):
+    import threading
+    import time
+
+    chunks = [np.array([c]) for c in range(5)] + [np.array([5, 6]), np.array([7, 8, 9])]
+    slots = [object() for _ in range(min(n_threads, len(chunks)) + 1)]
+    lock = threading.Lock()
+    held = set()
+    events = []
+
+    def take(slot):
+        with lock:
+            assert slot not in held  # no two tasks share a slot
+            held.add(slot)
+
+    def give(slot):
+        with lock:
+            held.discard(slot)
+
+    def run(chunk, slot):
+        take(slot)
+        time.sleep(0.002)
+        events.append(("whole", tuple(chunk.tolist()), slot))
+        give(slot)
+
+    def open_(c, slot):
+        take(slot)
+        time.sleep(0.003)
+        events.append(("open", c, slot))
+        give(slot)
+        return ("state", c)
+
+    def close(c, state, slot):
+        take(slot)
+        assert state == ("state", c)
+        time.sleep(0.002)
+        events.append(("close", c, slot))
+        give(slot)
+
+    detect._run_staged(run, chunks, n_threads, slots, (open_, close))
+    if n_threads == 1:  # one thread: every chunk whole
+        assert [e[0] for e in events] == ["whole"] * len(chunks)
+        return
+    assert sorted(e[1] for e in events if e[0] == "whole") == [(5, 6), (7, 8, 9)]
+    for c in range(5):
+        (o,) = [t for t, e in enumerate(events) if e[:2] == ("open", c)]
+        (k,) = [t for t, e in enumerate(events) if e[:2] == ("close", c)]
+        assert o < k and events[o][2] is events[k][2]  # same slot, in order
+
+
+def test_run_staged_raises_what_a_stage_raises_without_hanging():
+    chunks = [np.array([c]) for c in range(6)]
+    slots = [None] * 3
+
+    def fail_open(c, slot):
+        if c == 2:
+            raise RuntimeError("open 2")
+        return c
+
+    with pytest.raises(RuntimeError, match="open 2"):
+        detect._run_staged(lambda chunk, slot: None, chunks, 2, slots,
+                           (fail_open, lambda c, state, slot: None))
+
+    def fail_close(c, state, slot):
+        if c == 4:
+            raise RuntimeError("close 4")
+
+    with pytest.raises(RuntimeError, match="close 4"):
+        detect._run_staged(lambda chunk, slot: None, chunks, 2, slots,
+                           (lambda c, slot: c, fail_close))
+
+
+def test_core_clusters_in_two_stages_equal_whole_ones(monkeypatch):
+    """Three large clusters on two threads run as open and close stages;
+    the fit equals the one-thread fit (whole clusters) and the per-cluster
+    path in every field."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    from flasc_cluster.datasets import make_flared_blobs
+
+    X = make_flared_blobs(6000, 2, random_state=4)[0]
+    params = dict(min_cluster_size=25, min_samples=8, branch_detection_method="core")
+    opened = []
+    original = detect.core_open
+
+    def spy(*args):
+        opened.append(int(args[3]))
+        return original(*args)
+
+    monkeypatch.setattr(detect, "core_open", spy)
+    two = FLASC(**params, n_jobs=2).fit(X)
+    assert len(opened) >= 2
+    opened.clear()
+    one = FLASC(**params, n_jobs=1).fit(X)
+    assert opened == []
+    monkeypatch.setattr(detect, "_batchable", lambda *args: False)
+    reference = FLASC(**params).fit(X)
+    for fit in (one, reference):
+        np.testing.assert_array_equal(two.labels_, fit.labels_)
+        np.testing.assert_array_equal(two.probabilities_, fit.probabilities_)
+        for a, b in zip(two._result.branches.clusters, fit._result.branches.clusters):
+            _assert_same_cluster(a, b)

@@ -244,15 +244,16 @@ def test_centralities_of_the_order_check_feed_the_branch_kernels(method, monkeyp
     X = make_random_walk_clusters(6000, 2, n_clusters=30, random_state=3)[0]
     base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
     model = FLASC(**base).fit(X)
-    name = "core_clusters" if method == "core" else "full_clusters"
-    kernel = getattr(detect, name)
     known = []
+    names = ("core_clusters", "core_open") if method == "core" else ("full_clusters",)
+    for name in names:  # whole, or a core cluster in two stages
+        kernel = getattr(detect, name)
 
-    def spy(*args):
-        known.append(args[-2].copy())
-        return kernel(*args)
+        def spy(*args, _kernel=kernel):
+            known.append(args[-2].copy())
+            return _kernel(*args)
 
-    monkeypatch.setattr(detect, name, spy)
+        monkeypatch.setattr(detect, name, spy)
     change = dict(cluster_selection_persistence=0.5)
     model.reselect(**change)
     flags = np.concatenate(known)

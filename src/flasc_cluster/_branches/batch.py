@@ -614,8 +614,9 @@ def _original_numbering(edges, partner, kd):
 
 @njit(cache=NUMBA_CACHE, nogil=True)
 def core_clusters(X, points, bounds, clusters, weights, p, local, neighbors, mst_pairs,
-                  mst_bounds, tree_idx, rows, edge_buffers, selection, known, out):
-    """:func:`full_clusters` for clusters with ``core`` graphs.
+                  mst_bounds, tree_idx, rows, edge_buffers, indices, selection, known, out):
+    """:func:`full_clusters` for clusters with ``core`` graphs: for each,
+    :func:`core_open` then :func:`core_close`.
 
     ``local`` intp (n,) each point's local id in its own cluster (-1 for
     noise), ``neighbors`` intp (n, k) the fit's neighbour lists,
@@ -624,44 +625,45 @@ def core_clusters(X, points, bounds, clusters, weights, p, local, neighbors, mst
     ``tree_idx`` the fit's kd-tree's ``idx_array`` and ``rows`` (aligned
     with ``points``) each cluster's rows of it: the neighbour lists are read
     in kd-tree order (:func:`~.graphs.core_graph_edges`). ``edge_buffers``
-    int32 or intp (3, at least ``m_b * k`` plus the cluster's spanning-tree edge count
-    for every cluster): scratch space for the edges and the CSR, allocated
-    by the caller once per call rather than per cluster in the kernel, so
-    that its pages are faulted in once. ``known`` as in :func:`full_clusters`.
+    int32 or intp (2, E) and ``indices`` (E,) of the same type, with E at
+    least ``m_b * k`` plus the cluster's spanning-tree edge count for every
+    cluster: scratch space for the edges and the CSR, allocated by the
+    caller once per call rather than per cluster in the kernel, so that
+    its pages are faulted in once. ``known`` as in :func:`full_clusters`.
     """
     for t in range(clusters.shape[0]):
-        b, start, pts, centrality = _known_or_open(
-            X, points, bounds, clusters[t], weights, p, known, out
+        b = clusters[t]
+        opened = core_open(
+            X, points, bounds, b, weights, p, local, neighbors, mst_pairs, mst_bounds,
+            tree_idx, rows, edge_buffers, indices, known, out,
         )
-        m = pts.shape[0]
-        edges, partner = _kd_numbered_core(
-            X, pts, tree_idx, rows[start:start + m], local, neighbors,
-            mst_pairs[mst_bounds[b]:mst_bounds[b + 1]], centrality, p, edge_buffers,
-        )
-        _store(b, start, m, centrality, edges, partner, selection, out)
+        core_close(X, b, bounds[b], p, opened, indices, selection, out)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def _kd_numbered_core(X, pts, tree_idx, rows, local, neighbors, tree, centrality, p,
-                      edge_buffers):
-    """Spanning forest and partners of one cluster's ``core`` graph (in its
-    local ids, as :func:`core_clusters` stores them), computed with the
-    points renumbered in kd-tree order (:func:`_renumber`; ``tree_idx``
-    and ``rows`` as there).
+def core_open(X, points, bounds, b, weights, p, local, neighbors, mst_pairs, mst_bounds,
+              tree_idx, rows, edge_buffers, indices, known, out):
+    """The first stage of cluster ``b``'s ``core`` pass (arguments as in
+    :func:`core_clusters`): its centralities, its points renumbered in
+    kd-tree order (:func:`_renumber`) and its graph's edges to earlier
+    ranked neighbours as a CSR, whose ``indices`` are written to the
+    caller's array. Returns ``(centrality, kd, kd_pts, order, rank,
+    kd_centrality, indptr)`` for :func:`core_close`, which may run on
+    another thread (with the same ``indices``).
 
     Neighbours in space then have nearby ids, so the union-find, rank and
     CSR accesses of the sweep mostly hit the cache (the branch pass of the
-    ``1m_2d`` benchmark's ``core`` cell went from 1.14 to 0.86 s). Ties are broken by the original local ids
-    (:func:`~.linkage.renumbered_spanning_tree`, :func:`csr_partners`), so
-    the result is the one of the original numbering. Sets ``local`` of the
-    cluster's points to their new ids (its only reader here afterwards is
-    this cluster's edge search, which checks the ids against ``pts``).
-    ``edge_buffers`` as in :func:`core_clusters`.
+    ``1m_2d`` benchmark's ``core`` cell went from 1.14 to 0.86 s). Sets
+    ``local`` of the cluster's points to their new ids (its only reader
+    here afterwards is this cluster's edge search, which checks the ids
+    against ``pts``).
     """
+    b, start, pts, centrality = _known_or_open(X, points, bounds, b, weights, p, known, out)
     m = pts.shape[0]
     kd, kd_pts, kd_order, kd_rank, kd_centrality, new_id = _renumber(
-        pts, tree_idx, rows, centrality, local
+        pts, tree_idx, rows[start:start + m], centrality, local
     )
+    tree = mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
     n_mst = tree.shape[0]
     mst_src = np.empty(n_mst, dtype=np.intp)
     mst_dst = np.empty(n_mst, dtype=np.intp)
@@ -671,16 +673,31 @@ def _kd_numbered_core(X, pts, tree_idx, rows, local, neighbors, tree, centrality
     # rows of earlier neighbours only, unsorted, with duplicates: the sweep
     # and the partners only look back, do not depend on the order of a
     # row and count each neighbour component once
-    src, dst, indices = edge_buffers[0], edge_buffers[1], edge_buffers[2]
+    src, dst = edge_buffers[0], edge_buffers[1]
     n_edges = core_graph_edges_into(
         kd_pts, local, neighbors, mst_src, mst_dst, kd_rank, np.arange(m), src, dst,
     )
     indptr = grouped_csr_into(src[:n_edges], dst[:n_edges], m, indices)
+    return centrality, kd, kd_pts, kd_order, kd_rank, kd_centrality, indptr
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def core_close(X, b, start, p, opened, indices, selection, out):
+    """The second stage of cluster ``b``'s ``core`` pass, after
+    :func:`core_open` (``opened`` its result, ``indices`` the array it
+    wrote, ``start`` the cluster's first row): the sweep and the partners
+    in the new ids, with ties broken by the original local ids
+    (:func:`~.linkage.renumbered_spanning_tree`, :func:`csr_partners`), so
+    that the result is the one of the original numbering; written to
+    ``out`` as :func:`full_clusters` writes it."""
+    centrality, kd, kd_pts, kd_order, kd_rank, kd_centrality, indptr = opened
+    m = kd.shape[0]
     edges = renumbered_spanning_tree(indptr, indices, kd_order, kd_rank, kd_centrality, kd)[0]
     kd_partner = csr_partners(
         X, kd_pts, indptr, indices, kd_rank, tied_joiners(edges, m), kd, p,
     )
-    return _original_numbering(edges, kd_partner, kd)
+    edges, partner = _original_numbering(edges, kd_partner, kd)
+    _store(b, start, m, centrality, edges, partner, selection, out)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

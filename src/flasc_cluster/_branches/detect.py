@@ -4,6 +4,7 @@ Python module driving the kernels cluster by cluster, then merging cluster
 and branch labels into FLASC's combined labelling.
 """
 
+import collections
 import os
 import queue
 import threading
@@ -27,6 +28,8 @@ from .._kernels import sorting
 from .batch import (
     batch_outputs,
     core_clusters,
+    core_close,
+    core_open,
     full_clusters,
     gather_batch,
     inside_edge_labels,
@@ -463,25 +466,84 @@ def _work_chunks(sizes, n_threads):
 def _run_chunks(run, chunks, n_threads):
     """``run(chunk)`` for each of the ``chunks``, on the calling thread and
     up to ``n_threads - 1`` pool threads, each taking the next chunk (in the
-    order given) when free. The calling thread works too rather than wait:
-    a re-selection of three clusters on two threads spent 3 ms per call
-    starting a thread it then left idle."""
+    order given) when free: :func:`_run_staged` without stages or
+    scratch."""
+    n_slots = min(n_threads, len(chunks)) + 1
+    _run_staged(lambda chunk, slot: run(chunk), chunks, n_threads, [None] * n_slots)
+
+
+def _run_staged(run, chunks, n_threads, slots, stages=None):
+    """``run(chunk, slot)`` for each of the ``chunks``, on the calling
+    thread and up to ``n_threads - 1`` pool threads, each taking the next
+    chunk (in the order given) when free. The calling thread works too
+    rather than wait: a re-selection of three clusters on two threads spent
+    3 ms per call starting a thread it then left idle.
+
+    ``slots``: at least ``min(n_threads, len(chunks)) + 1`` scratch
+    objects; a task holds one of them, which no other task is given
+    meanwhile. ``stages``: None, or ``(open_, close)``, with which a chunk
+    of one cluster ``c`` runs in two tasks, ``state = open_(c, slot)``,
+    then ``close(c, state, slot)``, with the same slot, maybe on another
+    thread. Three equal clusters on two threads then end together, where
+    whole ones leave a thread idle for a third of the time (the ``core``
+    kernels of the 33k-point clusters of flared 100k x 2: 18.0 -> 14.7 ms,
+    medians of 40 alternating calls). A free thread opens the next chunk
+    while a slot is free, else closes an opened one (one always waits
+    then: with ``n_workers + 1`` slots, the other workers hold at most
+    ``n_workers - 1``).
+    """
     n_workers = min(n_threads, len(chunks))
     if n_workers <= 1:
         for chunk in chunks:
-            run(chunk)
+            run(chunk, slots[0])
         return
-    todo = queue.SimpleQueue()
-    for chunk in chunks:
-        todo.put(chunk)
+    open_, close = stages if stages is not None else (None, None)
+    todo = collections.deque(chunks)
+    opened = collections.deque()
+    free = list(slots)
+    state = {"opening": 0, "failed": False}
+    changed = threading.Condition()
+
+    def next_task():
+        with changed:
+            while not state["failed"]:
+                if todo and free:
+                    chunk = todo.popleft()
+                    staged = open_ is not None and chunk.shape[0] == 1
+                    state["opening"] += staged
+                    return (open_ if staged else run), chunk, None, free.pop()
+                if opened:
+                    return (close, *opened.popleft())
+                if not todo and not state["opening"]:
+                    return None
+                changed.wait()
+            return None
 
     def worker():
         while True:
-            try:
-                chunk = todo.get_nowait()
-            except queue.Empty:
+            task = next_task()
+            if task is None:
                 return
-            run(chunk)
+            step, chunk, opened_state, slot = task
+            try:
+                if step is open_:
+                    result = open_(int(chunk[0]), slot)
+                elif step is close:
+                    close(int(chunk[0]), opened_state, slot)
+                else:
+                    run(chunk, slot)
+            except BaseException:
+                with changed:
+                    state["failed"] = True
+                    changed.notify_all()
+                raise
+            with changed:
+                if step is open_:
+                    state["opening"] -= 1
+                    opened.append((chunk, result, slot))
+                else:
+                    free.append(slot)
+                changed.notify_all()
 
     pool = _worker_pool(n_workers - 1)
     futures = [pool.submit(worker) for _ in range(n_workers - 1)]
@@ -574,35 +636,57 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
 
     weights = np.ascontiguousarray(cluster_probabilities, dtype=np.float64)
 
-    def run(group):
-        if method == "core":
-            buffers = scratch.get()
+    chunks = _work_chunks(np.diff(starts), n_threads)
+    n_slots = min(n_threads, len(chunks)) + 1
+    if method == "core":
+        # scratch for the edges and CSR of the largest cluster, reused by
+        # every chunk: fresh scratch per chunk (3 m k entries) would fault in
+        # new pages for every cluster of 10^5 points. The edges are needed
+        # while a cluster opens (one pair per thread), its CSR until it
+        # closes (one per slot). Local ids fit int32: half the memory to
+        # fault in and to stream through (the branch pass of the 1m_2d core
+        # cell: 614 -> 566 ms, median of 8)
+        edge_counts = np.diff(starts) * neighbors.shape[1] + np.diff(mst_bounds)
+        size, dtype = int(edge_counts.max()), join_dtype(starts[-1])
+        pairs = queue.SimpleQueue()
+        for _ in range(min(n_threads, len(chunks))):
+            pairs.put(np.empty((2, size), dtype=dtype))
+        slots = [np.empty(size, dtype=dtype) for _ in range(n_slots)]
+
+        def with_pair(kernel, *args):
+            pair = pairs.get()
             try:
-                core_clusters(
-                    X, points, starts, group, weights, space.p, local, neighbors, mst_pairs,
-                    mst_bounds, space.mst_tree.idx_array, rows, buffers, flat_options, known,
-                    out,
+                return kernel(
+                    X, points, starts, *args[:1], weights, space.p, local, neighbors,
+                    mst_pairs, mst_bounds, space.mst_tree.idx_array, rows, pair, *args[1:],
                 )
             finally:
-                scratch.put(buffers)
-        else:
+                pairs.put(pair)
+
+        def run(group, indices):
+            with_pair(core_clusters, group, indices, flat_options, known, out)
+
+        def open_(b, indices):
+            return with_pair(core_open, b, indices, known, out)
+
+        def close(b, opened, indices):
+            core_close(X, b, starts[b], space.p, opened, indices, flat_options, out)
+
+        stages = (open_, close)
+    else:
+        # whole clusters: the sweep is most of a cluster's work, and swept on
+        # another thread than the one that cut its tree it ran slower (three
+        # 33k-point clusters of flared 100k x 2 in two stages: 17 -> 19-20 ms)
+        slots, stages = [None] * n_slots, None
+
+        def run(group, _):
             full_clusters(
                 X, points, starts, group, weights, max_dists, float(alpha), space.p,
                 cut_from, rows, local, _CLUSTER_LEAF_SIZE, nodes_per_point,
                 _brute_cluster_max(X.shape[1]), flat_options, known, out,
             )
-    chunks = _work_chunks(np.diff(starts), n_threads)
-    if method == "core":
-        # scratch for the edges and CSR of the largest cluster, one per thread,
-        # reused by every chunk it runs: fresh scratch per chunk (3 m k entries)
-        # would fault in new pages for every cluster of 10^5 points. Local ids
-        # fit int32: half the memory to fault in and to stream through (the
-        # branch pass of the 1m_2d core cell: 614 -> 566 ms, median of 8)
-        edge_counts = np.diff(starts) * neighbors.shape[1] + np.diff(mst_bounds)
-        scratch = queue.SimpleQueue()
-        for _ in range(min(n_threads, len(chunks))):
-            scratch.put(np.empty((3, int(edge_counts.max())), dtype=join_dtype(starts[-1])))
-    _run_chunks(run, chunks, n_threads)
+
+    _run_staged(run, chunks, n_threads, slots, stages)
     centrality, joins = out.centrality, out.joins
     kept_neighbors = neighbors if method == "core" else None
     options = selection_options(**selection)
