@@ -282,3 +282,21 @@ def test_reselect_rejects_other_parameters():
         model.reselect(min_branch_size=7, min_cluster_size=1)
     assert model.min_branch_size is None and model.min_cluster_size == 10
     np.testing.assert_array_equal(model.labels_, labels)
+
+
+def test_put_known_writes_each_known_cluster_at_its_batch_rows():
+    from flasc_cluster._branches.batch import put_known
+
+    clusters = np.array([1, 4, 6, 9], dtype=np.intp)
+    bounds = np.array([0, 3, 5, 9, 10], dtype=np.intp)
+    ids = np.array([4, 5, 9], dtype=np.intp)  # 5 is not in the batch
+    first = np.array([0, 2, 3], dtype=np.intp)
+    values = np.array([0.5, 0.25, 7.0, 3.0])
+    centrality = np.full(10, -1.0)
+    known = np.zeros(4, dtype=np.bool_)
+    put_known(clusters, bounds, ids, first, values, centrality, known)
+    expected = np.full(10, -1.0)
+    expected[3:5] = [0.5, 0.25]
+    expected[9] = 3.0
+    np.testing.assert_array_equal(centrality, expected)
+    np.testing.assert_array_equal(known, [False, True, False, True])

@@ -35,6 +35,7 @@ from .batch import (
     inside_edge_labels,
     join_dtype,
     previous_clusters,
+    put_known,
     recentred_in_same_order,
     select_clusters,
     split_cluster_labels,
@@ -604,10 +605,11 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
     labelled ``c``), a list of clusters per thread (:mod:`.batch`); the same
     results, as a list. A ``full`` graph cuts each cluster's tree from its
     rows of the space's kd-tree, a ``core`` graph reads the neighbour lists
-    in their order. ``recentred``: None or ``{cluster: centralities}`` for
+    in their order. ``recentred``: None or ``(ids, first, values)`` for
     clusters whose centralities a re-selection's order check already
-    formed (:func:`_same_order`), in the order of their points; the
-    kernels then do not form them again."""
+    formed (:func:`_same_order`): cluster ``ids[k]``'s, in the order of its
+    points, from ``values[first[k]]`` on; the kernels then do not form them
+    again."""
     n_threads = numba.get_num_threads()
     gathered = gather_batch(
         cluster_labels, bounds, clusters, global_mst, space.mst_tree.idx_array,
@@ -619,11 +621,8 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
     flat_options = selection_options(**selection)
     out = batch_outputs(points.shape[0], clusters.shape[0])
     known = np.zeros(clusters.shape[0], dtype=np.bool_)
-    for c, centrality in (recentred or {}).items():
-        b = int(np.searchsorted(clusters, c))
-        if b < clusters.shape[0] and clusters[b] == c:
-            out.centrality[starts[b]:starts[b + 1]] = centrality
-            known[b] = True
+    if recentred is not None:
+        put_known(clusters, starts, *recentred, out.centrality, known)
     rows = gathered.rows
     if method != "core":
         # the fit's tree, cut at the cluster trees' leaf size (a tree with larger
@@ -824,9 +823,10 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     """``(cluster, old result, new centralities)`` for the clusters of
     ``moved`` (:func:`_reused`) whose
     points keep their centrality order and ties although the centroid
-    moved (:func:`.batch.recentred_in_same_order`), and
-    ``{cluster: new centralities}`` for the others (the branch kernels
-    take them rather than form them again).
+    moved (:func:`.batch.recentred_in_same_order`), and the new
+    centralities of the others as ``(ids, first, values)`` (cluster
+    ``ids[k]``'s from ``values[first[k]]`` on), which the branch kernels
+    take rather than form them again (:func:`.batch.put_known`).
 
     The sweeps read only that order (ties broken by id) and the graph, and
     the joiners with a partner are the ones whose centrality another
@@ -837,7 +837,7 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     """
     clusters = [c for c, old in enumerate(moved) if old is not None]
     if not clusters:
-        return [], {}
+        return [], None
     sizes = np.array([moved[c].points.shape[0] for c in clusters], dtype=np.intp)
     starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(sizes, out=starts[1:])
@@ -860,9 +860,10 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     )
     bound = starts.tolist()
     kept = same.tolist()
+    changed = ~same
     return (
         [(c, moved[c], new[bound[t]:bound[t + 1]]) for t, c in enumerate(clusters) if kept[t]],
-        {c: new[bound[t]:bound[t + 1]] for t, c in enumerate(clusters) if not kept[t]},
+        (np.array(clusters, dtype=np.intp)[changed], starts[:-1][changed], new),
     )
 
 

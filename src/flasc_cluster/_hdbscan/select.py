@@ -152,13 +152,19 @@ def label_points(
     parent, child, lambda_val, child_size, is_cluster, root,
     allow_single_cluster, epsilon,
 ):
-    """Point labels (-1 noise) and cluster ids of the labels.
+    """Point labels (-1 noise), membership probabilities and cluster ids of
+    the labels.
 
     A point takes the label of its nearest selected ancestor cluster,
     numbered in order of cluster id. Points whose nearest selected ancestor
     is the root are noise, except when the root is the single selected
-    cluster (then hdbscan's density rule for the root applies).
-    Returns ``(labels intp (n_points,), selected_ids intp (n_selected,))``.
+    cluster (then hdbscan's density rule for the root applies). A labelled
+    point's probability is its exit density over its cluster's largest
+    (1 if that is 0 or the exit density is not finite), 0 for noise;
+    formed in the labelling pass, since a second pass over the points in
+    the condensed tree's order reads and writes them at random.
+    Returns ``(labels intp (n_points,), probabilities float64 (n_points,),
+    selected_ids intp (n_selected,))``.
     """
     n_points = root
     n_clusters = is_cluster.shape[0]
@@ -172,13 +178,18 @@ def label_points(
     for c in range(n_clusters):
         if is_cluster[c]:
             selected_ids[label_of[c]] = c + root
-    # nearest selected ancestor of every cluster (parents come first)
+    # nearest selected ancestor of every cluster (parents come first), and
+    # every cluster's largest exit density
     owner = np.full(n_clusters, -1, dtype=np.intp)
     owner[0] = 0 if is_cluster[0] else -1
     node_parent = np.full(n_clusters, -1, dtype=np.intp)
+    max_lambda = np.zeros(n_clusters)
     for r in range(parent.shape[0]):
+        p = parent[r] - root
         if child[r] >= root:
-            node_parent[child[r] - root] = parent[r] - root
+            node_parent[child[r] - root] = p
+        if lambda_val[r] > max_lambda[p]:
+            max_lambda[p] = lambda_val[r]
     for c in range(1, n_clusters):
         if is_cluster[c]:
             owner[c] = c
@@ -191,6 +202,7 @@ def label_points(
             if parent[r] == root and lambda_val[r] > root_max_lambda:
                 root_max_lambda = lambda_val[r]
     labels = np.full(n_points, -1, dtype=np.intp)
+    probabilities = np.zeros(n_points)
     for r in range(parent.shape[0]):
         pt = child[r]
         if pt >= root:
@@ -198,39 +210,22 @@ def label_points(
         o = owner[parent[r] - root]
         if o < 0:
             continue
+        lam = lambda_val[r]
         if o == 0:
             if not single_root:
                 continue
             if epsilon != 0.0:
-                if lambda_val[r] >= 1.0 / epsilon:
-                    labels[pt] = 0
-            elif lambda_val[r] >= root_max_lambda:
-                labels[pt] = 0
-        else:
-            labels[pt] = label_of[o]
-    return labels, selected_ids
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
-def point_probabilities(parent, child, lambda_val, labels, selected_ids, root, n_clusters):
-    """Membership strength: the point's exit density over its cluster's maximum."""
-    max_lambda = np.zeros(n_clusters)
-    for r in range(parent.shape[0]):
-        p = parent[r] - root
-        if lambda_val[r] > max_lambda[p]:
-            max_lambda[p] = lambda_val[r]
-    probs = np.zeros(labels.shape[0])
-    for r in range(parent.shape[0]):
-        pt = child[r]
-        if pt >= root or labels[pt] < 0:
-            continue
-        m = max_lambda[selected_ids[labels[pt]] - root]
-        lam = lambda_val[r]
+                if lam < 1.0 / epsilon:
+                    continue
+            elif lam < root_max_lambda:
+                continue
+        labels[pt] = label_of[o]
+        m = max_lambda[o]
         if m == 0.0 or not np.isfinite(lam):
-            probs[pt] = 1.0
+            probabilities[pt] = 1.0
         else:
-            probs[pt] = min(lam, m) / m
-    return probs
+            probabilities[pt] = min(lam, m) / m
+    return labels, probabilities, selected_ids
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
@@ -324,11 +319,8 @@ def _select_condensed(
         parent, child, lambda_val, child_size, stability, root,
         leaf_selection, allow_single_cluster, epsilon, max_cluster_size,
     )
-    labels, selected_ids = label_points(
+    labels, probabilities, selected_ids = label_points(
         parent, child, lambda_val, child_size, is_cluster, root, allow_single_cluster, epsilon
-    )
-    probabilities = point_probabilities(
-        parent, child, lambda_val, labels, selected_ids, root, n_clusters
     )
     persistence = persistence_scores(
         labels, selected_ids, stability, root, lambda_val.max(), point_size
