@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from flasc_cluster._branches.linkage import centrality_order
-from flasc_cluster._kernels.sorting import RADIX_MIN_LENGTH, radix_argsort, stable_argsort
+from flasc_cluster._kernels.sorting import (
+    INSERTION_MAX_LENGTH,
+    RADIX_MIN_LENGTH,
+    insertion_argsort,
+    radix_argsort,
+    small_radix_argsort,
+    stable_argsort,
+)
 
 
 def _cases():
@@ -16,14 +23,22 @@ def _cases():
     yield np.r_[rng.normal(size=2000), [np.inf, -np.inf, 0.0, np.inf]]  # signs, infinities
     yield 1.0 / rng.uniform(1e-300, 1e300, 4000)  # exponents over the whole range
     yield np.sort(rng.uniform(size=1500))[::-1].copy()  # reversed
-    yield rng.uniform(size=RADIX_MIN_LENGTH - 1)  # the merge sort side
-    yield rng.uniform(size=RADIX_MIN_LENGTH)  # the radix side
+    yield rng.uniform(size=RADIX_MIN_LENGTH - 1)  # the 8-bit radix side
+    yield rng.uniform(size=RADIX_MIN_LENGTH)  # the 11-bit radix side
+    yield rng.uniform(size=INSERTION_MAX_LENGTH - 1)  # the insertion side
+    yield rng.uniform(size=INSERTION_MAX_LENGTH)  # the 8-bit radix side
+    yield np.round(rng.uniform(0, 3, 90), 0)  # ties among few values
+    yield np.r_[[np.inf, 2.0, -np.inf], rng.normal(size=40), [np.inf, 2.0]]
+    yield 1.0 / (0.5 + 0.01 * rng.uniform(size=300))  # as a cluster's centralities
+    yield np.array([2.0, 1.0])
 
 
 @pytest.mark.parametrize("values", list(_cases()), ids=lambda v: f"n{v.shape[0]}")
 def test_stable_argsort_equals_numpys(values):
     expected = np.argsort(values, kind="stable")
     np.testing.assert_array_equal(radix_argsort(values), expected)
+    np.testing.assert_array_equal(small_radix_argsort(values), expected)
+    np.testing.assert_array_equal(insertion_argsort(values), expected)
     np.testing.assert_array_equal(stable_argsort(values), expected)
 
 
