@@ -72,8 +72,10 @@ def write_markdown(report, path):
         f"{cfg['min_samples']}` (None: each library's default, which is min_cluster_size); "
         "every other parameter at each library's default (recorded in `latest.json`)."
     )
+    warmup = cfg.get('warmup_samples', 6000)
+    mixed = " (a few large and many small clusters, side by side)" if warmup >= 12000 else ""
     lines.append(f"- Budget per timed fit: {cfg['budget_s']:.0f} s; seed {cfg['seed']}; "
-                 f"warm-up fit on {cfg.get('warmup_samples', 6000)} points of the same family and d; fits "
+                 f"warm-up fit on {warmup} points of the same family and d{mixed}; fits "
                  f"are repeated up to {cfg.get('max_repeats', 1)} times while the repeats fit in "
                  f"{cfg.get('repeat_window_s', 0):.0f} s, and the fastest is reported.")
     lines.append("- `flared`: `make_flared_blobs(n, d, n_clusters=10)`; `walks`: "
