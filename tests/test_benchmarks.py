@@ -52,11 +52,17 @@ def test_branch_steps_times_every_step_of_both_methods():
     if not script.exists():
         pytest.skip("benchmarks/branch_steps.py not found")
     done = subprocess.run(
-        [sys.executable, str(script), "--n", "6000", "--repeats", "1"],
+        [sys.executable, str(script), "--n", "6000", "--repeats", "1", "--sorts"],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr
     for method in ("core", "full"):
         assert re.search(rf"^{method}: the largest cluster, \d+ points", done.stdout, re.M)
     times = [float(t) for t in re.findall(r"\s([0-9.]+) ms$", done.stdout, re.M)]
-    assert len(times) == 16 and all(t > 0 for t in times)
+    # per method: its steps, then the whole kernel on one and on all clusters
+    assert len(times) == 18 and all(t > 0 for t in times)
+    sorts = re.findall(r"^\s+\d+ values: (.*)$", done.stdout, re.M)
+    assert len(sorts) == 4
+    for line in sorts:
+        per_value = re.findall(r" ([0-9.]+)(?:,|$)", line)
+        assert len(per_value) >= 3 and all(float(t) > 0 for t in per_value)

@@ -488,7 +488,7 @@ def _run_staged(run, chunks, n_threads, slots, stages=None):
     thread. Three equal clusters on two threads then end together, where
     whole ones leave a thread idle for a third of the time (the ``core``
     kernels of the 33k-point clusters of flared 100k x 2: 18.0 -> 14.7 ms,
-    medians of 40 alternating calls). A free thread opens the next chunk
+    medians of 40 alternating calls in a throw-away script). A free thread opens the next chunk
     while a slot is free, else closes an opened one (one always waits
     then: with ``n_workers + 1`` slots, the other workers hold at most
     ``n_workers - 1``).
@@ -652,12 +652,15 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
             pairs.put(np.empty((2, size), dtype=dtype))
         slots = [np.empty(size, dtype=dtype) for _ in range(n_slots)]
 
-        def with_pair(kernel, *args):
+        def with_pair(kernel, clusters_or_b, indices, *tail):
+            # core_clusters (a group) and core_open (one cluster) share
+            # their leading arguments; a thread's pair of edge arrays
             pair = pairs.get()
             try:
                 return kernel(
-                    X, points, starts, *args[:1], weights, space.p, local, neighbors,
-                    mst_pairs, mst_bounds, space.mst_tree.idx_array, rows, pair, *args[1:],
+                    X, points, starts, clusters_or_b, weights, space.p, local, neighbors,
+                    mst_pairs, mst_bounds, space.mst_tree.idx_array, rows, pair, indices,
+                    *tail,
                 )
             finally:
                 pairs.put(pair)
@@ -674,8 +677,9 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
         stages = (open_, close)
     else:
         # whole clusters: the sweep is most of a cluster's work, and swept on
-        # another thread than the one that cut its tree it ran slower (three
-        # 33k-point clusters of flared 100k x 2 in two stages: 17 -> 19-20 ms)
+        # another thread than the one that cut its tree it ran slower (a
+        # trial of two stages on the three 33k-point clusters of flared
+        # 100k x 2: 17 -> 19-20 ms, in a re-selection)
         slots, stages = [None] * n_slots, None
 
         def run(group, _):

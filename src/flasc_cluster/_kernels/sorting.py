@@ -8,13 +8,13 @@ from .._config import NUMBA_CACHE
 #: From this length on the radix sort takes digits of 11 bits (six
 #: passes, each clearing and summing 2,049 counters); below it, of 8 bits
 #: (eight passes over 257 counters). Per value, on values spread as a
-#: cluster's centralities (``1 / (0.5 + 0.01 u)``, u uniform) at 1,024:
-#: 22.2 ns with 8 bits, 24.3 with 11; at 33,000: 23.3 and 22.7.
+#: cluster's centralities (``benchmarks/branch_steps.py --sorts``), at
+#: 1,024: 22.3 ns with 8 bits, 24.4 with 11; at 33,000: 23.0 and 22.4.
 RADIX_MIN_LENGTH = 1024
 
-#: Below this length an insertion sort: on the same values, at 64, 23 ns
+#: Below this length an insertion sort: on the same values, at 64, 24 ns
 #: per value against 37 (8-bit radix sort) and 34 (numba's merge sort);
-#: at 128, 34 against 30 and 42.
+#: at 128, 36 against 30 and 42.
 INSERTION_MAX_LENGTH = 96
 
 
@@ -116,9 +116,9 @@ def stable_argsort(values):
     """``np.argsort(values, kind="stable")`` of float64 ``values`` (no NaN):
     an insertion sort below :data:`INSERTION_MAX_LENGTH` values, a radix
     sort of 8-bit digits below :data:`RADIX_MIN_LENGTH`, of 11-bit digits
-    from there on. The clusters of random walks (about 100 to 600 points)
-    spent most of their centrality ordering in numba's merge sort: 57 ns
-    per value, against 18 ns with 8-bit digits (random values)."""
+    from there on. numba's merge sort, used below 1,024 before, takes
+    three times as long at 1,024 values (66 against 22 ns per value,
+    ``benchmarks/branch_steps.py --sorts``)."""
     m = values.shape[0]
     if m >= RADIX_MIN_LENGTH:
         return radix_argsort(values)
