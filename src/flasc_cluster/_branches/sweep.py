@@ -571,47 +571,94 @@ def full_graph_pairs(tree, max_dist, alpha, p):
     return src[:count].copy(), dst[:count].copy()
 
 
-#: Earlier points scanned per distance pass of :func:`brute_full_sweep`.
-_SCAN_BLOCK = 64
+@njit(cache=NUMBA_CACHE, nogil=True, inline="always")
+def _component_in_reach(x, q, next_row, ordered, box_lo, box_hi, r, max_dist, alpha, p,
+                        r_reject):
+    """Whether the component with root ``r`` has a point within reach of
+    ``x``: no when its bounding box (``box_lo[r]``, ``box_hi[r]``) is out
+    of reach, yes when the box's farthest corner is within it, else its
+    points (rows of ``ordered``, linked from ``q`` through ``next_row``)
+    are tried until one is."""
+    if min_rdist_to_node(x, box_lo, box_hi, r, p) > r_reject:
+        return False
+    if within_bound(max_rdist_to_node(x, box_lo, box_hi, r, p), max_dist, alpha, p):
+        return True
+    while q >= 0:
+        rq = rdist_to_row(x, ordered, q, p)
+        if rq <= r_reject and within_bound(rq, max_dist, alpha, p):
+            return True
+        q = next_row[q]
+    return False
 
 
 @njit(cache=NUMBA_CACHE, nogil=True, **NO_REFCOUNT)
-def _brute_sweep_points(ordered, columns, order, centrality, scratch, parent, size, stamp,
-                        edges, roots, keys, ids, max_dist, alpha, p, r_reject):
+def _brute_sweep_points(ordered, order, centrality, parent, size, edges, roots, keys, ids,
+                        head, tail, next_row, box_lo, box_hi, active, active_pos,
+                        max_dist, alpha, p, r_reject):
     """The loop of :func:`brute_full_sweep` over the points in centrality
     order, on the arrays it allocates (``NO_REFCOUNT``); returns the number
-    of edges written."""
+    of edges written.
+
+    Each component of the points added so far (root ``r``, one of the
+    ``active[:n_active]`` roots, ``active_pos[r]`` its place there) keeps
+    its points' rows of ``ordered`` as a list (from ``head[r]`` through
+    ``next_row`` to ``tail[r]``, the latest added first) and their
+    bounding box (``box_lo[r]``, ``box_hi[r]``). A new point asks each
+    component whether it is within reach (:func:`_component_in_reach`):
+    the set of components a scan of all earlier points meets, found
+    without measuring the distance to the rest of a component once one
+    of its points is within reach, nor to any when its box decides. On
+    random-walk clusters of 120-200 points in 2-D the scan of all earlier
+    points measured about 48 distances per point."""
     m = order.shape[0]
+    d = ordered.shape[1]
     n_edges = np.intp(0)  # not a literal: callees compile once
-    n_components = 1  # among the points added so far
-    for k in range(1, m):
+    n_active = 0
+    for k in range(m):
         i = order[k]
+        x = ordered[k]
         n_roots = 0
-        # the latest points first, a block at a time, until every component
-        # is met (the set of roots is what counts, not the order found)
-        hi = k
-        while hi > 0 and n_roots < n_components:
-            lo = max(hi - _SCAN_BLOCK, 0)
-            leaf_rdists(ordered, columns, ordered[k], lo, hi, p, scratch)
-            for t in range(hi - lo - 1, -1, -1):
-                r = scratch[t]
-                if r > r_reject or not within_bound(r, max_dist, alpha, p):
-                    continue
-                rj = ds_find(parent, order[lo + t])
-                if stamp[rj] != k:
-                    stamp[rj] = k
-                    roots[n_roots] = rj
-                    n_roots += 1
-                    if n_roots == n_components:
-                        break
-            hi = lo
-        n_components += 1 - n_roots
+        for a in range(n_active):
+            r = active[a]
+            if _component_in_reach(x, head[r], next_row, ordered, box_lo, box_hi, r,
+                                   max_dist, alpha, p, r_reject):
+                roots[n_roots] = r
+                n_roots += 1
         if n_roots == 1:
             n_edges = join_one(i, roots[0], centrality[i], parent, size, edges, n_edges)
         elif n_roots > 1:
+            # the unions do not depend on the order the roots were found in
             n_edges = join_components(
                 i, roots, n_roots, centrality[i], parent, size, keys, edges, n_edges, ids
             )
+        # the joined component: point k, then the lists of the components
+        # it joined, inside the union of their boxes (the new root may be
+        # one of theirs: everything is read before it is written)
+        root = ds_find(parent, i)
+        for q in range(d):
+            lo = x[q]
+            hi = x[q]
+            for t in range(n_roots):
+                lo = min(lo, box_lo[roots[t], q])
+                hi = max(hi, box_hi[roots[t], q])
+            box_lo[root, q] = lo
+            box_hi[root, q] = hi
+        last_row = k
+        for t in range(n_roots):
+            r = roots[t]
+            next_row[last_row] = head[r]
+            last_row = tail[r]
+            a = active_pos[r]
+            n_active -= 1
+            moved = active[n_active]
+            active[a] = moved
+            active_pos[moved] = a
+        next_row[last_row] = -1
+        head[root] = k
+        tail[root] = last_row
+        active[n_active] = root
+        active_pos[root] = n_active
+        n_active += 1
     return n_edges
 
 
@@ -627,42 +674,45 @@ def brute_full_sweep(data, centrality, max_dist, alpha, p):
     components of all earlier points within reach (the same set as the
     tree's range query, hence the same unions in the same order), and the
     partners are the nearest earlier points within reach, ties by smallest
-    id. The points are copied in centrality order, so the earlier points of
-    each are a prefix, scanned latest first in blocks of :data:`_SCAN_BLOCK`
-    with the vectorised :func:`~flasc_cluster._hdbscan.space_tree.leaf_rdists`,
-    and only until every component of the earlier points is met (the
-    unions depend on the set of components, not on the order they are
-    found: :func:`~flasc_cluster._branches.linkage.join_components` orders
-    them).
+    id. Each point asks every component of the earlier points whether it
+    is within reach (:func:`_brute_sweep_points`; the unions depend on the
+    set of components, not on the order they are found:
+    :func:`~flasc_cluster._branches.linkage.join_components` orders them).
+    The points are copied in centrality order, so the earlier points of a
+    tied joiner, whose partner is the nearest, are a prefix, scanned with
+    the vectorised :func:`~flasc_cluster._hdbscan.space_tree.leaf_rdists`.
     """
     m = data.shape[0]
-    # centrality_order's stable order, by the merge sort the linkage compiles
-    # anyway (its radix sort pays off only on larger clusters)
-    order = np.argsort(centrality, kind="mergesort")
-    rank = np.empty(m, dtype=np.intp)
-    for k in range(m):
-        rank[order[k]] = k
+    order, rank = centrality_order(centrality)
     ordered = np.empty_like(data)
     for k in range(m):
         for q in range(data.shape[1]):
             ordered[k, q] = data[order[k], q]
-    columns = np.ascontiguousarray(ordered.T)
-    scratch = np.empty(m, dtype=np.float64)
     r_reject = rdist_reject_bound(unscaled_dist_bound(max_dist, alpha), p)
     parent = np.arange(m)
     size = np.ones(m, dtype=np.intp)
-    stamp = np.full(m, -1, dtype=np.intp)
     edges = np.empty((max(m - 1, 0), 3))
     roots = np.empty(m, dtype=np.intp)
     keys = np.empty(m, dtype=np.float64)
     ids = np.arange(m)  # ties between components by root id
+    head = np.empty(m, dtype=np.intp)
+    tail = np.empty(m, dtype=np.intp)
+    next_row = np.empty(m, dtype=np.intp)
+    box_lo = np.empty_like(data)
+    box_hi = np.empty_like(data)
+    active = np.empty(m, dtype=np.intp)
+    active_pos = np.empty(m, dtype=np.intp)
     n_edges = _brute_sweep_points(
-        ordered, columns, order, centrality, scratch, parent, size, stamp, edges, roots, keys,
-        ids, max_dist, alpha, p, r_reject,
+        ordered, order, centrality, parent, size, edges, roots, keys, ids, head, tail,
+        next_row, box_lo, box_hi, active, active_pos, max_dist, alpha, p, r_reject,
     )
     edges = edges[:n_edges].copy()
     partner = np.full(m, -1, dtype=np.intp)
     joiners = tied_joiners(edges, m)
+    if joiners.shape[0] == 0:
+        return edges, partner
+    columns = np.ascontiguousarray(ordered.T)
+    scratch = np.empty(m, dtype=np.float64)
     for t in range(joiners.shape[0]):
         i = joiners[t]
         k = rank[i]
