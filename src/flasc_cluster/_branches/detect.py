@@ -174,16 +174,17 @@ _BRUTE_CLUSTER_MAX = None
 
 
 def _brute_cluster_max(n_features):
-    """Largest batched cluster that sweeps all pairs. One cluster's sweep and
-    partners on random-walk clusters (tree cut included) are faster on all
-    pairs below about 600 points in 2-D, 1,100 in 3-D, 2,500 in 8-D and
-    2,200 in 16-D (``benchmarks/branch_kernels.py``); results do not
+    """Largest batched cluster that sweeps all pairs. One cluster's sweep
+    and partners (tree cut included) are faster on all pairs up to about
+    3,000 points of random-walk clusters in 2-D, 3-D and 16-D and 3,800 in
+    8-D, and still at 4,000 points of flared blobs in 2-D and 8-D
+    (``benchmarks/branch_kernels.py``: 2,092 random-walk points in 2-D,
+    470 us against 557 us; 4,400: 1,473 against 1,135 us). Results do not
     depend on it."""
     if _BRUTE_CLUSTER_MAX is not None:
         return _BRUTE_CLUSTER_MAX
-    if n_features <= 2:
-        return 512
-    return 1024 if n_features <= 4 else 2048
+    return 2048
+
 
 def _cluster_kdtree(space, points):
     """Kd-tree over a cluster's points; its original ids are the local ids."""
