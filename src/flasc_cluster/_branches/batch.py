@@ -719,22 +719,19 @@ def core_close(X, b, start, p, opened, indices, selection, out):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def whole_cluster_labels(cluster_labels, cluster_probabilities, order, bounds, first,
-                         centrality, labels, probabilities, branch_labels,
-                         branch_probabilities, centralities):
+def whole_cluster_labels(cluster_labels, cluster_probabilities, first, labels, probabilities,
+                         branch_labels, branch_probabilities, centralities):
     """The combined labelling with every cluster kept whole, in one pass.
 
-    Cluster ``c``'s points are ``order[bounds[c]:bounds[c + 1]]``, those
-    with ``cluster_labels`` ``c``; ``first`` intp its label, ``centrality``
-    float64 its points' centralities (all clusters' one after the other, in
-    ``order``). Fills the caller's ``labels``, ``probabilities``,
-    ``branch_labels``, ``branch_probabilities`` and ``centralities`` (an
-    entry per point) with the cluster's label, its probability, branch 0
-    with probability 1 and the centrality inside a cluster; -1, the cluster
-    probability, -1, 0 and 0 outside. All but the centralities are written
-    in point order: scattered in cluster order, five arrays of 10^6 points
-    missed the cache on nearly every write (3,606 clusters: 18 ms, against
-    4.6 ms in point order, memory warm).
+    ``first`` intp (n_clusters,): each cluster's label. Fills the caller's
+    ``labels``, ``probabilities``, ``branch_labels``,
+    ``branch_probabilities`` and ``centralities`` (an entry per point)
+    with the cluster's label, its probability, branch 0 with probability 1
+    and 0; -1, the cluster probability, -1, 0 and 0 outside (the caller
+    writes the centralities inside clusters). Written in point order:
+    scattered in cluster order, five arrays of 10^6 points missed the
+    cache on nearly every write (3,606 clusters: 18 ms, against 4.6 ms in
+    point order, memory warm).
     """
     for i in range(labels.shape[0]):
         c = cluster_labels[i]
@@ -748,8 +745,6 @@ def whole_cluster_labels(cluster_labels, cluster_probabilities, order, bounds, f
             labels[i] = -1
             branch_labels[i] = -1
             branch_probabilities[i] = 0.0
-    for t in range(bounds[0], bounds[bounds.shape[0] - 1]):
-        centralities[order[t]] = centrality[t - bounds[0]]
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)

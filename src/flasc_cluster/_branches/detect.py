@@ -5,6 +5,7 @@ and branch labels into FLASC's combined labelling.
 """
 
 import collections
+import collections.abc
 import os
 import queue
 import threading
@@ -140,7 +141,177 @@ class BranchResult(NamedTuple):
     branch_labels: np.ndarray
     branch_probabilities: np.ndarray
     centralities: np.ndarray
-    clusters: list
+    clusters: list  # or ClusterResults: a sequence of ClusterBranches
+
+
+class BranchBatch:
+    """Branch results of the clusters that one batch kernel call swept, or
+    one batch re-selection selected again, kept in the kernels' arrays;
+    :meth:`result` builds a cluster's :class:`ClusterBranches` (views of
+    them) when it is first asked for. Building all of them after every
+    batch took about 5 us a cluster (1.3 ms of a re-selection of 270
+    random-walk clusters), mostly for clusters nobody asks about.
+
+    Cluster ``b`` (``0 <= b < len(starts) - 1``) has the points
+    ``points[starts[b]:starts[b + 1]]`` (global ids) and the rows
+    ``starts[b]:`` of ``out`` (:class:`.batch.BatchOutputs`) as the kernels
+    write them, except its tied joiners, at ``tied_first[b]`` on; its
+    in-cluster spanning-tree edges ``mst_pairs[mst_bounds[b]:mst_bounds[b +
+    1]]`` (local ids) and ``max_dists[b]``; ``options`` its branch
+    selection; ``neighbors`` the fit's neighbour lists of a ``core`` graph,
+    else None; ``sources`` None, or per cluster the result it was selected
+    again from (a :class:`ClusterBranches`, whose graph and neighbours it
+    keeps, or a ``(batch, index)`` pair, which has neither but
+    ``neighbors``).
+    """
+
+    def __init__(self, points, starts, out, tied_first, mst_pairs, mst_bounds, max_dists,
+                 options, neighbors, sources=None):
+        self.points = points
+        self.starts = starts
+        self.out = out
+        self.tied_first = tied_first
+        self.mst_pairs = mst_pairs
+        self.mst_bounds = mst_bounds
+        self.max_dists = max_dists
+        self.options = options
+        self.neighbors = neighbors
+        self.sources = sources
+        self._numbers = None
+
+    def numbers(self):
+        """The per-cluster counts as Python lists (no numpy scalar per
+        lookup): ``(starts, mst_bounds, n_edges, tied_first, n_tied,
+        n_selected, max_dists)``."""
+        if self._numbers is None:
+            out = self.out
+            self._numbers = (
+                self.starts.tolist(), self.mst_bounds.tolist(), out.n_edges.tolist(),
+                self.tied_first.tolist(), out.n_tied.tolist(), out.n_selected.tolist(),
+                self.max_dists.tolist(),
+            )
+        return self._numbers
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_numbers"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._numbers = None
+
+    def connected(self, b):
+        """Whether cluster ``b``'s graph is connected (it has a hierarchy)."""
+        starts, _, n_edges = self.numbers()[:3]
+        return n_edges[b] == starts[b + 1] - starts[b] - 1
+
+    def size(self, b):
+        starts = self.numbers()[0]
+        return starts[b + 1] - starts[b]
+
+    def result(self, b):
+        """Cluster ``b``'s :class:`ClusterBranches`."""
+        starts, mst_bounds, n_edges, tied_first, n_tied, n_selected, dists = self.numbers()
+        out = self.out
+        start = starts[b]
+        end = starts[b + 1]
+        m = end - start
+        row = start - b
+        centrality = out.centrality[start:end]
+        cluster_mst = self.mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
+        joins = out.joins[row:row + n_edges[b]]
+        graph, neighbors = None, self.neighbors
+        if self.sources is not None and isinstance(self.sources[b], ClusterBranches):
+            graph, neighbors = self.sources[b].graph, self.sources[b].neighbors
+        if n_edges[b] < m - 1:
+            forest = np.column_stack((joins.astype(np.float64), centrality[joins[:, 0]]))
+            return ClusterBranches(
+                self.points[start:end], centrality, graph, forest, None, None,
+                _component_labels(forest, m), dists[b], cluster_mst, neighbors,
+            )
+        hierarchy = BranchHierarchy(
+            joins, out.tied[tied_first[b]:tied_first[b] + n_tied[b]], None, self.options
+        )
+        return ClusterBranches(
+            self.points[start:end], centrality, graph, None, hierarchy,
+            _batch_flat(out, start, end, start + n_selected[b]), None, dists[b],
+            cluster_mst, neighbors,
+        )
+
+
+class ClusterResults(collections.abc.Sequence):
+    """The clusters' :class:`ClusterBranches`, in cluster order: given
+    (:meth:`put`) or held by a :class:`BranchBatch` (:meth:`put_batch`) and
+    built on first access. :meth:`ref` tells where a cluster's result is
+    without building it."""
+
+    def __init__(self, n_clusters):
+        self._items = [None] * n_clusters
+        self._batches = [None] * n_clusters
+        self._index = [0] * n_clusters
+
+    def __len__(self):
+        return len(self._items)
+
+    def __getitem__(self, c):
+        if isinstance(c, slice):
+            return [self[t] for t in range(*c.indices(len(self)))]
+        item = self._items[c]
+        if item is None:
+            batch = self._batches[c]
+            if batch is not None:
+                item = batch.result(self._index[c])
+                self._items[c] = item
+        return item
+
+    def put(self, c, item):
+        self._items[c] = item
+
+    def put_batch(self, clusters, batch):
+        """Cluster ``clusters[b]`` is ``batch``'s cluster ``b``."""
+        for b, c in enumerate(clusters):
+            self._batches[c] = batch
+            self._index[c] = b
+
+    def missing(self):
+        """The clusters with no result yet."""
+        return [c for c, (item, batch) in enumerate(zip(self._items, self._batches))
+                if item is None and batch is None]
+
+    def ref(self, c):
+        """``(batch, index)`` of a batch-held cluster, else its result."""
+        batch = self._batches[c]
+        return (batch, self._index[c]) if batch is not None else self._items[c]
+
+
+def _ref(clusters, c):
+    """:meth:`ClusterResults.ref` of any sequence of results (a list held by
+    a model from before, or built elsewhere, has only results)."""
+    return clusters.ref(c) if isinstance(clusters, ClusterResults) else clusters[c]
+
+
+def _materialized(ref):
+    """The :class:`ClusterBranches` of a :func:`_ref`."""
+    return ref if isinstance(ref, ClusterBranches) else ref[0].result(ref[1])
+
+
+def _ref_parts(ref):
+    """``(points, centrality, joins, tied, cluster_mst, max_dist)`` of a
+    :func:`_ref` with a hierarchy, without building its result."""
+    if isinstance(ref, ClusterBranches):
+        h = ref.hierarchy
+        return ref.points, ref.centrality, h.joins, h.tied, ref.cluster_mst, ref.max_dist
+    batch, b = ref
+    starts, mst_bounds, n_edges, tied_first, n_tied, _, dists = batch.numbers()
+    out = batch.out
+    start = starts[b]
+    end = starts[b + 1]
+    row = start - b
+    return (
+        batch.points[start:end], out.centrality[start:end],
+        out.joins[row:row + n_edges[b]],
+        out.tied[tied_first[b]:tied_first[b] + n_tied[b]],
+        batch.mst_pairs[mst_bounds[b]:mst_bounds[b + 1]], dists[b],
+    )
 
 
 def _cluster_mst(space, points, cluster_id, cluster_labels, global_mst,
@@ -604,7 +775,8 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
     points; cluster ``c`` has the ``bounds[c + 1] - bounds[c]`` points
     labelled ``c``), a list of clusters per thread (:mod:`.batch`); the same
-    results, as a list. A ``full`` graph cuts each cluster's tree from its
+    results, held by a :class:`BranchBatch` (``clusters[b]`` is its
+    cluster ``b``). A ``full`` graph cuts each cluster's tree from its
     rows of the space's kd-tree, a ``core`` graph reads the neighbour lists
     in their order. ``recentred``: None or ``(ids, first, values)`` for
     clusters whose centralities a re-selection's order check already
@@ -691,44 +863,10 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
             )
 
     _run_staged(run, chunks, n_threads, slots, stages)
-    centrality, joins = out.centrality, out.joins
-    kept_neighbors = neighbors if method == "core" else None
-    options = selection_options(**selection)
-    # per cluster only slices and tuples, indexed by Python ints: with
-    # hundreds of small clusters this loop is a large part of a re-selection
-    bound = starts.tolist()
-    edge_bound = mst_bounds.tolist()
-    n_edges = out.n_edges.tolist()
-    n_tied = out.n_tied.tolist()
-    n_selected = out.n_selected.tolist()
-    dists = max_dists.tolist()
-    results = []
-    for b in range(clusters.shape[0]):
-        start = bound[b]
-        end = bound[b + 1]
-        m = end - start
-        row = start - b
-        cluster_centrality = centrality[start:end]
-        cluster_mst = mst_pairs[edge_bound[b]:edge_bound[b + 1]]
-        cluster_joins = joins[row:row + n_edges[b]]
-        if n_edges[b] < m - 1:
-            forest = np.column_stack((
-                cluster_joins.astype(np.float64), cluster_centrality[cluster_joins[:, 0]]
-            ))
-            results.append(ClusterBranches(
-                points[start:end], cluster_centrality, None, forest, None, None,
-                _component_labels(forest, m), dists[b], cluster_mst, kept_neighbors,
-            ))
-            continue
-        hierarchy = BranchHierarchy(
-            cluster_joins, out.tied[start:start + n_tied[b]], None, options
-        )
-        results.append(ClusterBranches(
-            points[start:end], cluster_centrality, None, None, hierarchy,
-            _batch_flat(out, start, end, start + n_selected[b]), None,
-            dists[b], cluster_mst, kept_neighbors,
-        ))
-    return results
+    return BranchBatch(
+        points, starts, out, starts[:-1], mst_pairs, mst_bounds, max_dists, flat_options,
+        neighbors if method == "core" else None,
+    )
 
 
 def _run_beside(run):
@@ -738,22 +876,28 @@ def _run_beside(run):
 
 
 def _batch_reselect(olds, selection, centralities):
-    """For each of the ``olds`` (:class:`ClusterBranches` with a hierarchy,
+    """For each of the ``olds`` (:func:`_ref` of results with a hierarchy,
     points of size one), the same result with its branches selected again,
-    all in one kernel call (:func:`.batch.select_clusters`).
+    all in one kernel call (:func:`.batch.select_clusters`), held by a
+    :class:`BranchBatch` (in the order of ``olds``).
     ``centralities``: per old result, its new centralities (the tree is
     kept: :func:`_same_order`) or None for its own."""
-    sizes = np.array([old.points.shape[0] for old in olds], dtype=np.intp)
+    parts = [_ref_parts(old) for old in olds]
+    sizes = np.array([part[0].shape[0] for part in parts], dtype=np.intp)
     starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(sizes, out=starts[1:])
     total = int(starts[-1])
+    points = np.concatenate([part[0] for part in parts]).astype(np.intp, copy=False)
     centrality = np.concatenate([
-        old.centrality if new is None else new for old, new in zip(olds, centralities)
+        part[1] if new is None else new for part, new in zip(parts, centralities)
     ]).astype(np.float64, copy=False)
-    joins = np.concatenate([old.hierarchy.joins for old in olds]).astype(join_dtype(total))
-    tied = np.concatenate([old.hierarchy.tied for old in olds]).astype(np.intp, copy=False)
+    joins = np.concatenate([part[2] for part in parts]).astype(join_dtype(total))
+    tied = np.concatenate([part[3] for part in parts]).astype(np.intp, copy=False)
     tied_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum([old.hierarchy.tied.shape[0] for old in olds], out=tied_bounds[1:])
+    np.cumsum([part[3].shape[0] for part in parts], out=tied_bounds[1:])
+    mst_pairs = np.concatenate([part[4] for part in parts])
+    mst_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
+    np.cumsum([part[4].shape[0] for part in parts], out=mst_bounds[1:])
     out = batch_outputs(total, sizes.shape[0])
     options = selection_options(**selection)
     tied = tied.reshape(-1, 2)
@@ -763,22 +907,16 @@ def _batch_reselect(olds, selection, centralities):
         ),
         sizes,
     )
-    # per cluster only slices and tuples, indexed by Python ints (as in
-    # _batch_branches)
-    bound = starts.tolist()
-    n_selected = out.n_selected.tolist()
-    results = []
-    for b, old in enumerate(olds):
-        start = bound[b]
-        end = bound[b + 1]
-        h = old.hierarchy
-        results.append(ClusterBranches(
-            old.points, centrality[start:end], old.graph, old.spanning_tree,
-            BranchHierarchy(h.joins, h.tied, h.point_weight, options),
-            _batch_flat(out, start, end, start + n_selected[b]),
-            old.component_labels, old.max_dist, old.cluster_mst, old.neighbors,
-        ))
-    return results
+    out = out._replace(
+        centrality=centrality, joins=joins, n_edges=sizes - 1, tied=tied,
+        n_tied=np.diff(tied_bounds),
+    )
+    first = next((old for old in olds if not isinstance(old, ClusterBranches)), None)
+    return BranchBatch(
+        points, starts, out, tied_bounds[:-1], mst_pairs, mst_bounds,
+        np.array([part[5] for part in parts], dtype=np.float64), options,
+        first[0].neighbors if first is not None else None, sources=list(olds),
+    )
 
 
 def _batch_flat(out, start, end, chosen):
@@ -793,8 +931,8 @@ def _batch_flat(out, start, end, chosen):
 
 
 def _reused(previous, cluster_labels, cluster_probabilities, bounds):
-    """Per cluster, the previous fit's result for the same points when it
-    has a branch hierarchy, else None, as two lists: ``(same, moved)``, the
+    """Per cluster, the previous fit's result (:func:`_ref`) for the same
+    points when it has a branch hierarchy, else None, as two lists: ``(same, moved)``, the
     clusters whose every probability is unchanged in ``same``, the others
     in ``moved`` (their centroid moved; :func:`_same_order`).
 
@@ -818,8 +956,12 @@ def _reused(previous, cluster_labels, cluster_probabilities, bounds):
     for c, label in enumerate(labels):
         if label < 0:
             continue
-        old = old_clusters[label]
-        if old.hierarchy is not None and old.points.shape[0] == sizes[c]:
+        old = _ref(old_clusters, label)  # not built: a batch answers from its arrays
+        if isinstance(old, ClusterBranches):
+            match = old.hierarchy is not None and old.points.shape[0] == sizes[c]
+        else:
+            match = old[0].connected(old[1]) and old[0].size(old[1]) == sizes[c]
+        if match:
             (reused if kept[c] else moved)[c] = old
     return reused, moved
 
@@ -843,16 +985,15 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     clusters = [c for c, old in enumerate(moved) if old is not None]
     if not clusters:
         return [], None
-    sizes = np.array([moved[c].points.shape[0] for c in clusters], dtype=np.intp)
+    parts = [_ref_parts(moved[c]) for c in clusters]
+    sizes = np.array([part[0].shape[0] for part in parts], dtype=np.intp)
     starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum(sizes, out=starts[1:])
-    points = np.concatenate([moved[c].points for c in clusters])
-    old = np.concatenate([moved[c].centrality for c in clusters]).astype(np.float64, copy=False)
+    points = np.concatenate([part[0] for part in parts])
+    old = np.concatenate([part[1] for part in parts]).astype(np.float64, copy=False)
     # the joining points in merge order, m - 1 rows per cluster (each has a
     # spanning tree)
-    joiners = np.concatenate(
-        [moved[c].hierarchy.joins[:, 0] for c in clusters]
-    ).astype(np.intp, copy=False)
+    joiners = np.concatenate([part[2][:, 0] for part in parts]).astype(np.intp, copy=False)
     new = np.empty_like(old)
     same = np.zeros(len(clusters), dtype=np.bool_)
     X = np.ascontiguousarray(space.X, dtype=np.float64)
@@ -889,7 +1030,7 @@ def detect_branches(
     """
     n = cluster_labels.shape[0]
     order, bounds = label_order(cluster_labels, _ALL, n_clusters)
-    results = [None] * n_clusters
+    results = ClusterResults(n_clusters)
     reused = [None] * n_clusters
     recentred = None
     batchable = _batchable(space, method, global_mst, sample_weight)
@@ -908,10 +1049,9 @@ def detect_branches(
             )
             kept += same_order
         if kept:
-            for (c, _, _), result in zip(kept, _batch_reselect(
+            results.put_batch([c for c, _, _ in kept], _batch_reselect(
                 [old for _, old, _ in kept], selection, [new for _, _, new in kept]
-            )):
-                results[c] = result
+            ))
 
     def one_cluster(c, local):
         points = order[bounds[c]:bounds[c + 1]]  # increasing: the sort is stable
@@ -920,6 +1060,7 @@ def detect_branches(
         )
         old = reused[c]
         if old is not None:
+            old = _materialized(old)
             return old._replace(
                 flat=extract_flat_clustering(old.linkage, **cluster_selection),
                 hierarchy=old.hierarchy._replace(options=_options(cluster_selection)),
@@ -942,20 +1083,16 @@ def detect_branches(
         )
 
     sizes = np.diff(bounds)
-    batched = np.empty(0, dtype=np.intp)
     if batchable:
         # whole clusters, a list per thread (the sweep is serial anyway)
-        small = (sizes >= 2) & np.array([r is None for r in results], dtype=bool)
-        batched = np.flatnonzero(small)
+        missing = np.array(results.missing(), dtype=np.intp)
+        batched = missing[sizes[missing] >= 2]
         if batched.shape[0]:
-            for c, result in zip(batched, _batch_branches(
+            results.put_batch(batched.tolist(), _batch_branches(
                 space, batched, cluster_labels, bounds, cluster_probabilities, global_mst,
                 neighbors, method, alpha, selection, recentred,
-            )):
-                results[c] = result
-    rest = np.array([r is None for r in results], dtype=bool)
-    rest[batched] = False
-    rest = np.flatnonzero(rest)
+            ))
+    rest = np.array(results.missing(), dtype=np.intp)
     edge_order = edge_bounds = None
     if rest.shape[0] and global_mst is not None:
         # spanning-tree edges inside each cluster, grouped once (order kept)
@@ -965,9 +1102,10 @@ def detect_branches(
         edge_order = edge_order[edge_bounds[0]:edge_bounds[-1]]
         edge_bounds = edge_bounds - edge_bounds[0]
     if rest.shape[0]:
-        for c, result in zip(rest, _map_clusters(lambda i, local: one_cluster(rest[i], local),
-                                                 sizes[rest], n)):
-            results[c] = result
+        for c, result in zip(rest.tolist(), _map_clusters(
+            lambda i, local: one_cluster(rest[i], local), sizes[rest], n
+        )):
+            results.put(c, result)
 
     return _combine(results, cluster_labels, cluster_probabilities, order, bounds,
                     label_sides_as_branches)
@@ -986,7 +1124,26 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
     limit = 1 if label_sides_as_branches else 2
     n_labels = np.ones(n_clusters, dtype=np.intp)
     split = []  # (cluster, branch labels, branch probabilities, has noise)
-    for c, result in enumerate(results):
+    batches = {}  # the batches holding clusters, by id
+    given = []  # the clusters with a result of their own
+    for c in range(n_clusters):
+        result = _ref(results, c)
+        if not isinstance(result, ClusterBranches):
+            # a batch answers from its arrays, without building the result
+            batch, b = result
+            batches[id(batch)] = batch
+            if batch.connected(b):
+                starts, n_selected = batch.numbers()[0], batch.numbers()[5]
+                if n_selected[b] > limit:
+                    b_labels = batch.out.labels[starts[b]:starts[b + 1]]
+                    has_noise = int((b_labels < 0).any())
+                    split.append((c, b_labels,
+                                  batch.out.probabilities[starts[b]:starts[b + 1]], has_noise))
+                    n_labels[c] = n_selected[b] + has_noise
+                continue
+            result = results[c]  # a disconnected graph: its components
+        else:
+            given.append(c)
         if result.component_labels is not None:
             b_labels = result.component_labels
             split.append((c, b_labels, np.ones(b_labels.shape[0]), 0))
@@ -998,9 +1155,6 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
             n_labels[c] = result.flat.selected_ids.shape[0] + has_noise
     first = np.zeros(n_clusters + 1, dtype=np.intp)
     np.cumsum(n_labels, out=first[1:])
-    centrality = np.concatenate(
-        [np.empty(0)] + [result.centrality for result in results]
-    ).astype(np.float64, copy=False)
     n = cluster_labels.shape[0]
     labels = np.empty(n, dtype=np.intp)
     probabilities = np.empty(n)
@@ -1008,9 +1162,14 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
     branch_probabilities = np.empty(n)
     centralities = np.empty(n)
     whole_cluster_labels(
-        cluster_labels, cluster_probabilities, order, bounds, first, centrality, labels,
-        probabilities, branch_labels, branch_probabilities, centralities,
+        cluster_labels, cluster_probabilities, first, labels, probabilities, branch_labels,
+        branch_probabilities, centralities,
     )
+    # each batch's centralities in one scatter (every cluster of a batch is here)
+    for batch in batches.values():
+        centralities[batch.points] = batch.out.centrality[:batch.points.shape[0]]
+    for c in given:
+        centralities[results[c].points] = results[c].centrality
     if split:
         # the split clusters' branch labels one after the other, labelled in one pass
         clusters = np.array([c for c, _, _, _ in split], dtype=np.intp)
@@ -1022,7 +1181,7 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
             labels, probabilities, branch_labels, branch_probabilities,
         )
     return BranchResult(
-        labels, probabilities, branch_labels, branch_probabilities, centralities, list(results)
+        labels, probabilities, branch_labels, branch_probabilities, centralities, results
     )
 
 
