@@ -300,3 +300,26 @@ def test_put_known_writes_each_known_cluster_at_its_batch_rows():
     expected[9] = 3.0
     np.testing.assert_array_equal(centrality, expected)
     np.testing.assert_array_equal(known, [False, True, False, True])
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_batch_results_are_built_when_asked_and_survive_pickling(method):
+    import pickle
+
+    X = make_random_walk_clusters(6000, 2, n_clusters=30, random_state=3)[0]
+    base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
+    model = FLASC(**base).fit(X)
+    clusters = model._result.branches.clusters
+    assert isinstance(clusters, detect.ClusterResults) and len(clusters) > 20
+    # a fit builds no cluster's result of its batch; asking builds them
+    assert all(item is None for item in clusters._items)
+    again = pickle.loads(pickle.dumps(model))
+    assert all(item is None for item in again._result.branches.clusters._items)
+    _same(again, model)
+    assert all(item is not None for item in again._result.branches.clusters._items)
+    # a pickled model re-selects from the arrays, twice over
+    params = dict(base)
+    for change in (dict(min_cluster_size=25), dict(cluster_selection_persistence=0.5)):
+        params.update(change)
+        model = pickle.loads(pickle.dumps(model.reselect(**change)))
+        _same(model, FLASC(**params).fit(X))
