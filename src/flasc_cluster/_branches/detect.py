@@ -27,6 +27,7 @@ from .._hdbscan.select import flat_selection
 from .._hdbscan.space_tree import build_kdtree
 from .._kernels import sorting
 from .batch import (
+    _run_now,
     batch_outputs,
     core_clusters,
     core_close,
@@ -898,7 +899,7 @@ def _batch_reselect(olds, selection, centralities):
     mst_pairs = np.concatenate([part[4] for part in parts])
     mst_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
     np.cumsum([part[4].shape[0] for part in parts], out=mst_bounds[1:])
-    out = batch_outputs(total, sizes.shape[0])
+    out = batch_outputs(total, sizes.shape[0], selection_only=True)
     options = selection_options(**selection)
     tied = tied.reshape(-1, 2)
     _on_threads(
@@ -930,24 +931,36 @@ def _batch_flat(out, start, end, chosen):
     )
 
 
-def _reused(previous, cluster_labels, cluster_probabilities, bounds):
+def _match_previous(previous, cluster_labels, cluster_probabilities, n_clusters):
+    """Start :func:`.batch.previous_clusters` for :func:`_reused` on a pool
+    thread when there is more than one (beside the label order, which
+    reads the same labels); returns ``(old_label, same, wait)``."""
+    old_label = np.empty(n_clusters, dtype=np.intp)
+    same = np.empty(n_clusters, dtype=np.bool_)
+
+    def run():
+        previous_clusters(
+            cluster_labels, previous.cluster_labels, previous.cluster_probabilities,
+            cluster_probabilities, old_label, same,
+        )
+
+    return old_label, same, (_run_beside(run) if numba.get_num_threads() > 1 else _run_now(run))
+
+
+def _reused(previous, old_label, same, bounds):
     """Per cluster, the previous fit's result (:func:`_ref`) for the same
-    points when it has a branch hierarchy, else None, as two lists: ``(same, moved)``, the
-    clusters whose every probability is unchanged in ``same``, the others
-    in ``moved`` (their centroid moved; :func:`_same_order`).
+    points when it has a branch hierarchy, else None, as two lists:
+    ``(same, moved)``, the clusters whose every probability is unchanged
+    in ``same``, the others in ``moved`` (their centroid moved;
+    :func:`_same_order`).
 
     A cluster matches a previous one when all its points had that one's
-    label and the two have the same size; checked for all clusters at once.
+    label (``old_label``, from :func:`_match_previous`) and the two have
+    the same size; ``same`` per cluster whether every probability is kept.
     """
     n_clusters = bounds.shape[0] - 1
     reused = [None] * n_clusters
     moved = [None] * n_clusters
-    old_label = np.empty(n_clusters, dtype=np.intp)
-    same = np.empty(n_clusters, dtype=np.bool_)
-    previous_clusters(
-        cluster_labels, previous.cluster_labels, previous.cluster_probabilities,
-        cluster_probabilities, old_label, same,
-    )
     old_clusters = previous.branches.clusters
     # Python ints and bools: no numpy scalar per cluster
     labels = old_label.tolist()
@@ -1029,13 +1042,18 @@ def detect_branches(
     point by probability times weight.
     """
     n = cluster_labels.shape[0]
+    if previous is not None:
+        old_label, same, matched = _match_previous(
+            previous, cluster_labels, cluster_probabilities, n_clusters
+        )
     order, bounds = label_order(cluster_labels, _ALL, n_clusters)
     results = ClusterResults(n_clusters)
     reused = [None] * n_clusters
     recentred = None
     batchable = _batchable(space, method, global_mst, sample_weight)
     if previous is not None:
-        reused, moved = _reused(previous, cluster_labels, cluster_probabilities, bounds)
+        matched()
+        reused, moved = _reused(previous, old_label, same, bounds)
     if sample_weight is None:
         # clusters that keep their points and probabilities, or their
         # points and centrality order: one kernel call selects all their
