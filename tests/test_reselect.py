@@ -6,7 +6,7 @@ import pytest
 from _reference import load_diabetes, load_flared, load_horse
 from flasc_cluster import FLASC
 from flasc_cluster._branches import detect
-from flasc_cluster.datasets import make_branching_stars, make_random_walk_clusters
+from flasc_cluster.datasets import make_branching_stars, make_flared_blobs, make_random_walk_clusters
 
 CHANGES = [
     dict(min_cluster_size=30),
@@ -323,3 +323,35 @@ def test_batch_results_are_built_when_asked_and_survive_pickling(method):
         params.update(change)
         model = pickle.loads(pickle.dumps(model.reselect(**change)))
         _same(model, FLASC(**params).fit(X))
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_kept_clusters_gather_what_a_fresh_gather_gives(method, monkeypatch):
+    from flasc_cluster._branches.batch import gather_batch
+
+    X = make_flared_blobs(9000, 2, n_clusters=3, random_state=1)[0]
+    base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
+    model = FLASC(**base).fit(X)
+    real = detect._gather_kept
+    compared = []
+
+    def spy(kept, n):
+        gathered = real(kept, n)
+        if gathered is not None:
+            # copies: the kernels renumber ``local`` afterwards
+            compared.append([np.array(a, copy=True) for a in gathered])
+        return gathered
+
+    monkeypatch.setattr(detect, "_gather_kept", spy)
+    change = dict(min_cluster_size=30)
+    model.reselect(**change)
+    assert compared, "no cluster kept an earlier batch's points"
+    result = model._result
+    labels = result.cluster_labels
+    _, bounds = detect.label_order(labels, np.empty(0, np.intp), result.n_clusters)
+    batched = np.flatnonzero(np.diff(bounds) >= 2)
+    fresh = gather_batch(labels, bounds, batched, result.cluster.min_spanning_tree,
+                         result.space.mst_tree.idx_array)
+    for got, want in zip(compared[0], fresh, strict=True):
+        np.testing.assert_array_equal(got, want)
+    _same(model, FLASC(**dict(base, **change)).fit(X))

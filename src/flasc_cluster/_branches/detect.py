@@ -27,6 +27,7 @@ from .._hdbscan.select import flat_selection
 from .._hdbscan.space_tree import build_kdtree
 from .._kernels import sorting
 from .batch import (
+    BatchInputs,
     _run_now,
     batch_outputs,
     core_clusters,
@@ -163,12 +164,15 @@ class BranchBatch:
     else None; ``sources`` None, or per cluster the result it was selected
     again from (a :class:`ClusterBranches`, whose graph and neighbours it
     keeps, or a ``(batch, index)`` pair, which has neither but
-    ``neighbors``).
+    ``neighbors``); ``rows`` (a kernel batch's) the points' kd-tree rows as
+    :func:`.batch.gather_batch` gave them, from which a re-selection
+    gathers the clusters that keep their points (:func:`_gather_kept`).
     """
 
     def __init__(self, points, starts, out, tied_first, mst_pairs, mst_bounds, max_dists,
-                 options, neighbors, sources=None):
+                 options, neighbors, sources=None, rows=None):
         self.points = points
+        self.rows = rows
         self.starts = starts
         self.out = out
         self.tied_first = tied_first
@@ -772,7 +776,8 @@ if hasattr(os, "register_at_fork"):
 
 
 def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabilities,
-                    global_mst, neighbors, method, alpha, selection, recentred=None):
+                    global_mst, neighbors, method, alpha, selection, recentred=None,
+                    kept=None):
     """:func:`detect_cluster_branches` of the ``clusters`` (each with 2+
     points; cluster ``c`` has the ``bounds[c + 1] - bounds[c]`` points
     labelled ``c``), a list of clusters per thread (:mod:`.batch`); the same
@@ -785,10 +790,12 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
     points, from ``values[first[k]]`` on; the kernels then do not form them
     again."""
     n_threads = numba.get_num_threads()
-    gathered = gather_batch(
-        cluster_labels, bounds, clusters, global_mst, space.mst_tree.idx_array,
-        run_beside=_run_beside if n_threads > 1 else None,
-    )
+    gathered = None if kept is None else _gather_kept(kept, cluster_labels.shape[0])
+    if gathered is None:
+        gathered = gather_batch(
+            cluster_labels, bounds, clusters, global_mst, space.mst_tree.idx_array,
+            run_beside=_run_beside if n_threads > 1 else None,
+        )
     points, starts, local = gathered.points, gathered.bounds, gathered.local
     mst_pairs, mst_bounds, max_dists = gathered.mst_pairs, gathered.mst_bounds, gathered.max_dists
     X = np.ascontiguousarray(space.X, dtype=np.float64)
@@ -866,7 +873,43 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
     _run_staged(run, chunks, n_threads, slots, stages)
     return BranchBatch(
         points, starts, out, starts[:-1], mst_pairs, mst_bounds, max_dists, flat_options,
-        neighbors if method == "core" else None,
+        neighbors if method == "core" else None, rows=rows,
+    )
+
+
+def _block_index(first, lengths):
+    """The positions ``first[t]:first[t] + lengths[t]`` one block after the
+    other (intp arrays), and each block's first position in the result."""
+    starts = np.zeros(lengths.shape[0] + 1, dtype=np.intp)
+    np.cumsum(lengths, out=starts[1:])
+    index = np.arange(starts[-1], dtype=np.intp)
+    index += np.repeat(first - starts[:-1], lengths)
+    return index, starts
+
+
+def _gather_kept(kept, n):
+    """The :class:`.batch.BatchInputs` of clusters that keep the points of
+    clusters of one earlier kernel batch (``kept``: their ``(batch,
+    index)`` pairs, :func:`_reused`), copied from that batch's arrays (the
+    same arrays :func:`.batch.gather_batch` gives: each cluster's points,
+    tree rows and spanning-tree edges depend on its points only), or None
+    when they do not all come from one such batch."""
+    batch = kept[0][0] if kept and not isinstance(kept[0], ClusterBranches) else None
+    if batch is None or batch.rows is None:
+        return None
+    if any(isinstance(ref, ClusterBranches) or ref[0] is not batch for ref in kept):
+        return None
+    index = np.array([b for _, b in kept], dtype=np.intp)
+    first = batch.starts[index]
+    point_rows, starts = _block_index(first, batch.starts[index + 1] - first)
+    edge_first = batch.mst_bounds[index]
+    edge_rows, mst_bounds = _block_index(edge_first, batch.mst_bounds[index + 1] - edge_first)
+    points = batch.points[point_rows]
+    local = np.full(n, -1, dtype=np.intp)
+    local[points] = point_rows - np.repeat(first, np.diff(starts))
+    return BatchInputs(
+        points, starts, local, batch.mst_pairs[edge_rows], mst_bounds,
+        batch.max_dists[index], batch.rows[point_rows],
     )
 
 
@@ -1106,9 +1149,12 @@ def detect_branches(
         missing = np.array(results.missing(), dtype=np.intp)
         batched = missing[sizes[missing] >= 2]
         if batched.shape[0]:
+            # clusters that keep an earlier kernel batch's points gather from it
+            refs = None if previous is None else [moved[c] for c in batched.tolist()]
             results.put_batch(batched.tolist(), _batch_branches(
                 space, batched, cluster_labels, bounds, cluster_probabilities, global_mst,
                 neighbors, method, alpha, selection, recentred,
+                None if refs is None or None in refs else refs,
             ))
     rest = np.array(results.missing(), dtype=np.intp)
     edge_order = edge_bounds = None
