@@ -904,12 +904,14 @@ def _gather_kept(kept, n):
     point_rows, starts = _block_index(first, batch.starts[index + 1] - first)
     edge_first = batch.mst_bounds[index]
     edge_rows, mst_bounds = _block_index(edge_first, batch.mst_bounds[index + 1] - edge_first)
-    points = batch.points[point_rows]
+    # np.take: row indexing of the (e, 2) pairs took 1.2 ms at 10^5 points,
+    # np.take 0.07 ms
+    points = np.take(batch.points, point_rows)
     local = np.full(n, -1, dtype=np.intp)
     local[points] = point_rows - np.repeat(first, np.diff(starts))
     return BatchInputs(
-        points, starts, local, batch.mst_pairs[edge_rows], mst_bounds,
-        batch.max_dists[index], batch.rows[point_rows],
+        points, starts, local, np.take(batch.mst_pairs, edge_rows, axis=0), mst_bounds,
+        batch.max_dists[index], np.take(batch.rows, point_rows),
     )
 
 
