@@ -83,7 +83,7 @@ def test_batched_clusters_equal_the_per_cluster_path(monkeypatch, name, method, 
     X = _data(name)
     params = dict(min_cluster_size=20, branch_detection_method=method, **options)
     batched_clusters = []
-    for kernel in ("full_clusters", "core_clusters", "core_open"):
+    for kernel in ("full_clusters", "full_open", "core_clusters", "core_open"):
         original = getattr(detect, kernel)
 
         def spy(*args, _original=original, **kwargs):
@@ -435,7 +435,8 @@ def test_run_staged_raises_what_a_stage_raises_without_hanging():
                            (lambda c, slot: c, fail_close))
 
 
-def test_core_clusters_in_two_stages_equal_whole_ones(monkeypatch):
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_clusters_in_two_stages_equal_whole_ones(monkeypatch, method):
     """Three large clusters on two threads run as open and close stages;
     the fit equals the one-thread fit (whole clusters) and the per-cluster
     path in every field."""
@@ -446,15 +447,16 @@ def test_core_clusters_in_two_stages_equal_whole_ones(monkeypatch):
     from flasc_cluster.datasets import make_flared_blobs
 
     X = make_flared_blobs(6000, 2, random_state=4)[0]
-    params = dict(min_cluster_size=25, min_samples=8, branch_detection_method="core")
+    params = dict(min_cluster_size=25, min_samples=8, branch_detection_method=method)
     opened = []
-    original = detect.core_open
+    name = f"{method}_open"
+    original = getattr(detect, name)
 
     def spy(*args):
         opened.append(int(args[3]))
         return original(*args)
 
-    monkeypatch.setattr(detect, "core_open", spy)
+    monkeypatch.setattr(detect, name, spy)
     two = FLASC(**params, n_jobs=2).fit(X)
     assert len(opened) >= 2
     opened.clear()

@@ -167,7 +167,7 @@ def test_the_size_picks_the_backend(monkeypatch):
     X = make_branching_stars(600, 2, random_state=2)[0]
     monkeypatch.setattr(space_module, "BRUTE_MAX_POINTS", 600)
     calls = []
-    for kernel in ("full_clusters", "brute_full_sweep", "full_graph_spanning_tree"):
+    for kernel in ("full_clusters", "full_open", "brute_full_sweep", "full_graph_spanning_tree"):
         original = getattr(detect, kernel)
 
         def spy(*args, _original=original, _kernel=kernel, **kwargs):
@@ -188,4 +188,5 @@ def test_the_size_picks_the_backend(monkeypatch):
     calls.clear()
     bigger = FLASC(min_cluster_size=15).fit(np.vstack([X, X[:1] + 1e-3]))
     assert not bigger._result.space.brute
-    assert set(calls) == {"full_clusters"}
+    # batched: whole groups of clusters, or single clusters in two stages
+    assert calls and set(calls) <= {"full_clusters", "full_open"}

@@ -245,8 +245,8 @@ def test_centralities_of_the_order_check_feed_the_branch_kernels(method, monkeyp
     base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
     model = FLASC(**base).fit(X)
     known = []
-    names = ("core_clusters", "core_open") if method == "core" else ("full_clusters",)
-    for name in names:  # whole, or a core cluster in two stages
+    names = (f"{method}_clusters", f"{method}_open")
+    for name in names:  # whole, or a cluster in two stages
         kernel = getattr(detect, name)
 
         def spy(*args, _kernel=kernel):

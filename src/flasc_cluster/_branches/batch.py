@@ -564,6 +564,35 @@ def full_clusters(X, points, bounds, clusters, weights, max_dists, alpha, p, tre
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
+def full_open(X, points, bounds, b, weights, max_dists, alpha, p, tree, rows, local, leaf_size,
+              nodes_per_point, brute_max, known, out):
+    """The first stage of cluster ``b``'s ``full`` pass (arguments as in
+    :func:`full_clusters`): its centralities, spanning forest and partners
+    (in its local ids), which :func:`full_close` stores. The sweep stays
+    with the tree cut: swept on another thread than the cut, a 33k-point
+    cluster's sweep took 5.15 instead of 4.53 ms."""
+    b, start, pts, centrality = _known_or_open(X, points, bounds, b, weights, p, known, out)
+    m = pts.shape[0]
+    if m <= brute_max:
+        edges, partner = brute_full_sweep(_gather_rows(X, pts), centrality, max_dists[b], alpha, p)
+    else:
+        edges, partner = _kd_numbered_full(
+            X, pts, tree, rows[start:start + m], local, leaf_size, nodes_per_point,
+            centrality, max_dists[b], alpha, p,
+        )
+    return centrality, edges, partner
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def full_close(b, start, opened, selection, out):
+    """The second stage of cluster ``b``'s ``full`` pass, after
+    :func:`full_open` (``opened`` its result): the linkage and the branch
+    selection, written to ``out`` as :func:`full_clusters` writes them."""
+    centrality, edges, partner = opened
+    _store(b, start, centrality.shape[0], centrality, edges, partner, selection, out)
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
 def _kd_numbered_full(X, pts, tree, rows, local, leaf_size, nodes_per_point, centrality,
                       max_dist, alpha, p):
     """Spanning forest and partners of one cluster's ``full`` graph (in its

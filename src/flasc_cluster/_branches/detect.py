@@ -34,6 +34,8 @@ from .batch import (
     core_close,
     core_open,
     full_clusters,
+    full_close,
+    full_open,
     gather_batch,
     inside_edge_labels,
     join_dtype,
@@ -857,11 +859,21 @@ def _batch_branches(space, clusters, cluster_labels, bounds, cluster_probabiliti
 
         stages = (open_, close)
     else:
-        # whole clusters: the sweep is most of a cluster's work, and swept on
-        # another thread than the one that cut its tree it ran slower (a
-        # trial of two stages on the three 33k-point clusters of flared
-        # 100k x 2: 17 -> 19-20 ms, in a re-selection)
-        slots, stages = [None] * n_slots, None
+        slots = [None] * n_slots
+        full_args = (
+            weights, max_dists, float(alpha), space.p, cut_from, rows, local,
+            _CLUSTER_LEAF_SIZE, nodes_per_point, _brute_cluster_max(X.shape[1]),
+        )
+
+        def open_(b, _):
+            return full_open(X, points, starts, b, *full_args, known, out)
+
+        def close(b, opened, _):
+            full_close(b, starts[b], opened, flat_options, out)
+
+        # the sweep stays with its tree cut (full_open); three clusters on
+        # two threads then close while the third sweeps
+        stages = (open_, close)
 
         def run(group, _):
             full_clusters(
