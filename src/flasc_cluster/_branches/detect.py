@@ -301,6 +301,69 @@ def _materialized(ref):
     return ref if isinstance(ref, ClusterBranches) else ref[0].result(ref[1])
 
 
+class _Gathered(NamedTuple):
+    """Results with a hierarchy (:func:`_ref`), one after the other
+    (:func:`_gather_refs`): cluster ``t`` has the points and centralities
+    at ``starts[t]:starts[t + 1]``, its ``m - 1`` joins from row
+    ``starts[t] - t``, its tied rows at ``tied_bounds[t]:tied_bounds[t +
+    1]``, its spanning-tree pairs at ``mst_bounds[t]:mst_bounds[t + 1]``."""
+
+    sizes: np.ndarray
+    starts: np.ndarray
+    points: np.ndarray
+    centrality: np.ndarray
+    joins: np.ndarray
+    tied: np.ndarray
+    tied_bounds: np.ndarray
+    mst_pairs: np.ndarray
+    mst_bounds: np.ndarray
+    max_dists: np.ndarray
+
+
+def _gather_refs(refs):
+    """The :class:`_Gathered` arrays of ``refs`` (:func:`_ref` of results
+    with a hierarchy). Refs into one batch are copied with a few
+    ``np.take`` over its arrays; others slice each result (about 2 us a
+    result, 0.7 ms for 340 random-walk clusters)."""
+    batch = refs[0][0] if refs and not isinstance(refs[0], ClusterBranches) else None
+    if batch is not None and all(
+        not isinstance(ref, ClusterBranches) and ref[0] is batch for ref in refs
+    ):
+        index = np.array([b for _, b in refs], dtype=np.intp)
+        out = batch.out
+        first = batch.starts[index]
+        sizes = batch.starts[index + 1] - first
+        rows, starts = _block_index(first, sizes)
+        join_rows, _ = _block_index(first - index, sizes - 1)
+        tied_rows, tied_bounds = _block_index(batch.tied_first[index], out.n_tied[index])
+        mst_first = batch.mst_bounds[index]
+        mst_rows, mst_bounds = _block_index(mst_first, batch.mst_bounds[index + 1] - mst_first)
+        return _Gathered(
+            sizes, starts, np.take(batch.points, rows), np.take(out.centrality, rows),
+            np.take(out.joins, join_rows, axis=0), np.take(out.tied, tied_rows, axis=0),
+            tied_bounds, np.take(batch.mst_pairs, mst_rows, axis=0), mst_bounds,
+            batch.max_dists[index],
+        )
+    parts = [_ref_parts(ref) for ref in refs]
+
+    def bounds_of(k):
+        bounds = np.zeros(len(parts) + 1, dtype=np.intp)
+        np.cumsum([part[k].shape[0] for part in parts], out=bounds[1:])
+        return bounds
+
+    starts = bounds_of(0)
+    total = int(starts[-1])
+    return _Gathered(
+        np.diff(starts), starts,
+        np.concatenate([part[0] for part in parts]).astype(np.intp, copy=False),
+        np.concatenate([part[1] for part in parts]).astype(np.float64, copy=False),
+        np.concatenate([part[2] for part in parts]).astype(join_dtype(total), copy=False),
+        np.concatenate([part[3] for part in parts]).astype(np.intp, copy=False).reshape(-1, 2),
+        bounds_of(3), np.concatenate([part[4] for part in parts]), bounds_of(4),
+        np.array([part[5] for part in parts], dtype=np.float64),
+    )
+
+
 def _ref_parts(ref):
     """``(points, centrality, joins, tied, cluster_mst, max_dist)`` of a
     :func:`_ref` with a hierarchy, without building its result."""
@@ -940,25 +1003,19 @@ def _batch_reselect(olds, selection, centralities):
     :class:`BranchBatch` (in the order of ``olds``).
     ``centralities``: per old result, its new centralities (the tree is
     kept: :func:`_same_order`) or None for its own."""
-    parts = [_ref_parts(old) for old in olds]
-    sizes = np.array([part[0].shape[0] for part in parts], dtype=np.intp)
-    starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum(sizes, out=starts[1:])
+    gathered = _gather_refs(olds)
+    sizes, starts, points = gathered.sizes, gathered.starts, gathered.points
     total = int(starts[-1])
-    points = np.concatenate([part[0] for part in parts]).astype(np.intp, copy=False)
-    centrality = np.concatenate([
-        part[1] if new is None else new for part, new in zip(parts, centralities)
-    ]).astype(np.float64, copy=False)
-    joins = np.concatenate([part[2] for part in parts]).astype(join_dtype(total))
-    tied = np.concatenate([part[3] for part in parts]).astype(np.intp, copy=False)
-    tied_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum([part[3].shape[0] for part in parts], out=tied_bounds[1:])
-    mst_pairs = np.concatenate([part[4] for part in parts])
-    mst_bounds = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum([part[4].shape[0] for part in parts], out=mst_bounds[1:])
+    centrality = gathered.centrality  # a new array: the new centralities go into it
+    bound = starts.tolist()
+    for t, values in enumerate(centralities):
+        if values is not None:
+            centrality[bound[t]:bound[t + 1]] = values
+    joins = gathered.joins.astype(join_dtype(total), copy=False)
+    tied, tied_bounds = gathered.tied, gathered.tied_bounds
+    mst_pairs, mst_bounds = gathered.mst_pairs, gathered.mst_bounds
     out = batch_outputs(total, sizes.shape[0], selection_only=True)
     options = selection_options(**selection)
-    tied = tied.reshape(-1, 2)
     _on_threads(
         lambda chunk: select_clusters(
             centrality, joins, tied, tied_bounds, starts, chunk, options, out,
@@ -971,8 +1028,8 @@ def _batch_reselect(olds, selection, centralities):
     )
     first = next((old for old in olds if not isinstance(old, ClusterBranches)), None)
     return BranchBatch(
-        points, starts, out, tied_bounds[:-1], mst_pairs, mst_bounds,
-        np.array([part[5] for part in parts], dtype=np.float64), options,
+        points, starts, out, tied_bounds[:-1], mst_pairs, mst_bounds, gathered.max_dists,
+        options,
         first[0].neighbors if first is not None else None, sources=list(olds),
     )
 
@@ -1055,15 +1112,12 @@ def _same_order(space, moved, order, bounds, cluster_probabilities):
     clusters = [c for c, old in enumerate(moved) if old is not None]
     if not clusters:
         return [], None
-    parts = [_ref_parts(moved[c]) for c in clusters]
-    sizes = np.array([part[0].shape[0] for part in parts], dtype=np.intp)
-    starts = np.zeros(sizes.shape[0] + 1, dtype=np.intp)
-    np.cumsum(sizes, out=starts[1:])
-    points = np.concatenate([part[0] for part in parts])
-    old = np.concatenate([part[1] for part in parts]).astype(np.float64, copy=False)
+    gathered = _gather_refs([moved[c] for c in clusters])
+    sizes, starts, points = gathered.sizes, gathered.starts, gathered.points
+    old = gathered.centrality
     # the joining points in merge order, m - 1 rows per cluster (each has a
     # spanning tree)
-    joiners = np.concatenate([part[2][:, 0] for part in parts]).astype(np.intp, copy=False)
+    joiners = np.ascontiguousarray(gathered.joins[:, 0], dtype=np.intp)
     new = np.empty_like(old)
     same = np.zeros(len(clusters), dtype=np.bool_)
     X = np.ascontiguousarray(space.X, dtype=np.float64)
