@@ -255,6 +255,7 @@ class ClusterResults(collections.abc.Sequence):
         self._items = [None] * n_clusters
         self._batches = [None] * n_clusters
         self._index = [0] * n_clusters
+        self._groups = []  # (batch, intp array of its clusters)
 
     def __len__(self):
         return len(self._items)
@@ -278,6 +279,11 @@ class ClusterResults(collections.abc.Sequence):
         for b, c in enumerate(clusters):
             self._batches[c] = batch
             self._index[c] = b
+        self._groups.append((batch, np.asarray(clusters, dtype=np.intp)))
+
+    def groups(self):
+        """``(batch, clusters)`` per batch: ``clusters[b]`` is its cluster ``b``."""
+        return list(self._groups)
 
     def missing(self):
         """The clusters with no result yet."""
@@ -1256,26 +1262,30 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
     limit = 1 if label_sides_as_branches else 2
     n_labels = np.ones(n_clusters, dtype=np.intp)
     split = []  # (cluster, branch labels, branch probabilities, has noise)
-    batches = {}  # the batches holding clusters, by id
-    given = []  # the clusters with a result of their own
-    for c in range(n_clusters):
-        result = _ref(results, c)
-        if not isinstance(result, ClusterBranches):
-            # a batch answers from its arrays, without building the result
-            batch, b = result
-            batches[id(batch)] = batch
-            if batch.connected(b):
-                starts, n_selected = batch.numbers()[0], batch.numbers()[5]
-                if n_selected[b] > limit:
-                    b_labels = batch.out.labels[starts[b]:starts[b + 1]]
-                    has_noise = int((b_labels < 0).any())
-                    split.append((c, b_labels,
-                                  batch.out.probabilities[starts[b]:starts[b + 1]], has_noise))
-                    n_labels[c] = n_selected[b] + has_noise
-                continue
-            result = results[c]  # a disconnected graph: its components
-        else:
-            given.append(c)
+    in_batch = np.zeros(n_clusters, dtype=np.bool_)
+    for batch, clusters in results.groups():
+        # a batch answers from its arrays, without building the results:
+        # only split clusters and disconnected graphs are looked at one by one
+        in_batch[clusters] = True
+        out = batch.out
+        sizes = np.diff(batch.starts)
+        connected = out.n_edges == sizes - 1
+        starts = batch.starts.tolist()
+        n_selected = out.n_selected.tolist()
+        for b in np.flatnonzero(connected & (out.n_selected > limit)).tolist():
+            b_labels = out.labels[starts[b]:starts[b + 1]]
+            has_noise = int((b_labels < 0).any())
+            split.append((int(clusters[b]), b_labels,
+                          out.probabilities[starts[b]:starts[b + 1]], has_noise))
+            n_labels[clusters[b]] = n_selected[b] + has_noise
+        for b in np.flatnonzero(~connected).tolist():
+            c = int(clusters[b])
+            b_labels = results[c].component_labels
+            split.append((c, b_labels, np.ones(b_labels.shape[0]), 0))
+            n_labels[c] = int(b_labels.max()) + 1
+    given = np.flatnonzero(~in_batch).tolist()  # clusters with a result of their own
+    for c in given:
+        result = results[c]
         if result.component_labels is not None:
             b_labels = result.component_labels
             split.append((c, b_labels, np.ones(b_labels.shape[0]), 0))
@@ -1298,7 +1308,7 @@ def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
         branch_probabilities, centralities,
     )
     # each batch's centralities in one scatter (every cluster of a batch is here)
-    for batch in batches.values():
+    for batch, _ in results.groups():
         centralities[batch.points] = batch.out.centrality[:batch.points.shape[0]]
     for c in given:
         centralities[results[c].points] = results[c].centrality
