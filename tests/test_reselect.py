@@ -355,3 +355,29 @@ def test_kept_clusters_gather_what_a_fresh_gather_gives(method, monkeypatch):
     for got, want in zip(compared[0], fresh, strict=True):
         np.testing.assert_array_equal(got, want)
     _same(model, FLASC(**dict(base, **change)).fit(X))
+
+
+def test_the_same_cluster_labels_keep_their_order(monkeypatch):
+    X = make_flared_blobs(9000, 2, n_clusters=3, random_state=1)[0]
+    base = dict(min_cluster_size=15, min_samples=5)
+    model = FLASC(**base).fit(X)
+    calls = []
+    real = detect.label_order
+
+    def spy(labels, *args):
+        calls.append(labels.shape[0])
+        return real(labels, *args)
+
+    monkeypatch.setattr(detect, "label_order", spy)
+    # the flared clusters keep their points: the order of the labels is kept
+    change = dict(min_cluster_size=30)
+    model.reselect(**change)
+    before = np.array_equal(model.cluster_labels_, FLASC(**base).fit(X).cluster_labels_)
+    assert before and calls.count(X.shape[0]) == 1  # the fresh fit's only
+    calls.clear()
+    _same(model, FLASC(**dict(base, **change)).fit(X))
+    # other labels: sorted again
+    calls.clear()
+    model.reselect(cluster_selection_method="leaf")
+    assert calls.count(X.shape[0]) == 1
+    _same(model, FLASC(**dict(base, **change, cluster_selection_method="leaf")).fit(X))

@@ -146,6 +146,9 @@ class BranchResult(NamedTuple):
     branch_probabilities: np.ndarray
     centralities: np.ndarray
     clusters: list  # or ClusterResults: a sequence of ClusterBranches
+    # ``(order, bounds)`` of the cluster labels (:func:`label_order`), which
+    # a re-selection with the same labels reuses; None where not kept
+    label_order: object = None
 
 
 class BranchBatch:
@@ -1163,7 +1166,11 @@ def detect_branches(
         old_label, same, matched = _match_previous(
             previous, cluster_labels, cluster_probabilities, n_clusters
         )
-    order, bounds = label_order(cluster_labels, _ALL, n_clusters)
+    kept_order = None if previous is None else previous.branches.label_order
+    if kept_order is not None and np.array_equal(cluster_labels, previous.cluster_labels):
+        order, bounds = kept_order  # the same labels (read only)
+    else:
+        order, bounds = label_order(cluster_labels, _ALL, n_clusters)
     results = ClusterResults(n_clusters)
     reused = [None] * n_clusters
     recentred = None
@@ -1246,7 +1253,7 @@ def detect_branches(
             results.put(c, result)
 
     return _combine(results, cluster_labels, cluster_probabilities, order, bounds,
-                    label_sides_as_branches)
+                    label_sides_as_branches)._replace(label_order=(order, bounds))
 
 
 def _combine(results, cluster_labels, cluster_probabilities, order, bounds,
