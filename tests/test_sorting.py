@@ -47,3 +47,21 @@ def test_centrality_order_ranks_are_the_inverse_order():
     order, rank = centrality_order(c)
     np.testing.assert_array_equal(order, np.argsort(c, kind="stable"))
     np.testing.assert_array_equal(rank[order], np.arange(c.shape[0]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 15, 16, 17, 40, 333])
+def test_sort_pairs_sorts_distinct_keys_with_their_values(n):
+    from flasc_cluster._kernels.sorting import sort_pairs
+
+    rng = np.random.default_rng(n)
+    keys = rng.permutation(4 * n + 3)[: n + 3].astype(np.float64) - 2.0 * n  # signs
+    values = np.arange(n + 3, dtype=np.intp) * 7
+    expected = np.argsort(keys[:n], kind="stable")
+    tail_keys, tail_values = keys[n:].copy(), values[n:].copy()
+    original = keys[:n].copy()
+    sort_pairs(keys, values, n)
+    np.testing.assert_array_equal(keys[:n], original[expected])
+    np.testing.assert_array_equal(values[:n], expected * 7)
+    # entries from n on are left alone
+    np.testing.assert_array_equal(keys[n:], tail_keys)
+    np.testing.assert_array_equal(values[n:], tail_values)

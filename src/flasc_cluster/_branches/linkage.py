@@ -16,7 +16,7 @@ from numba import njit
 from .._config import NO_REFCOUNT, NUMBA_CACHE
 from .._hdbscan.linkage import mst_to_linkage_sized
 from .._kernels.prefetch import AHEAD, prefetch_row
-from .._kernels.sorting import stable_argsort
+from .._kernels.sorting import sort_pairs, stable_argsort
 from .._kernels.union_find import ds_find
 
 
@@ -131,49 +131,6 @@ def join_one(i, r, w, parent, size, edges, n_edges):
     return n_edges + 1
 
 
-@njit(cache=NUMBA_CACHE, inline="always")
-def _sift_down(keys, roots, start, end):
-    """Restore the max-heap of ``keys[:end]`` (``roots`` moved along) below ``start``."""
-    node = start
-    while True:
-        child = 2 * node + 1
-        if child >= end:
-            return
-        if child + 1 < end and keys[child + 1] > keys[child]:
-            child += 1
-        if keys[child] <= keys[node]:
-            return
-        keys[node], keys[child] = keys[child], keys[node]
-        roots[node], roots[child] = roots[child], roots[node]
-        node = child
-
-
-@njit(cache=NUMBA_CACHE, nogil=True)
-def sort_by_keys(keys, roots, n):
-    """Sort ``keys[:n]`` (distinct) ascending in place, moving ``roots[:n]``
-    along: by insertion up to 16 entries, else a heap sort. Allocates
-    nothing, so the kernels without reference counting (``NO_REFCOUNT``)
-    may call it."""
-    if n <= 16:
-        for a in range(1, n):
-            k = keys[a]
-            r = roots[a]
-            b = a - 1
-            while b >= 0 and keys[b] > k:
-                keys[b + 1] = keys[b]
-                roots[b + 1] = roots[b]
-                b -= 1
-            keys[b + 1] = k
-            roots[b + 1] = r
-        return
-    for start in range(n // 2 - 1, -1, -1):
-        _sift_down(keys, roots, start, n)
-    for end in range(n - 1, 0, -1):
-        keys[0], keys[end] = keys[end], keys[0]
-        roots[0], roots[end] = roots[end], roots[0]
-        _sift_down(keys, roots, 0, end)
-
-
 @njit(cache=NUMBA_CACHE, nogil=True)
 def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges, ids):
     """Unite point ``i`` with the components ``roots[:n_roots]`` at height
@@ -184,12 +141,12 @@ def join_components(i, roots, n_roots, w, parent, size, keys, edges, n_edges, id
     ``roots[:n_roots]`` is left in that order. (The sweeps call
     :func:`join_one` themselves for a single component, nearly every
     point: a call per point costs more than the union.) Allocates nothing
-    (:func:`sort_by_keys`): its callers run without reference counting,
+    (:func:`~flasc_cluster._kernels.sorting.sort_pairs`): its callers run without reference counting,
     where the array a sort returned was never freed."""
     m1 = parent.shape[0] + 1.0
     for q in range(n_roots):
         keys[q] = -size[roots[q]] * m1 + ids[roots[q]]
-    sort_by_keys(keys, roots, n_roots)
+    sort_pairs(keys, roots, n_roots)
     for q in range(n_roots):
         n_edges = join_one(i, roots[q], w, parent, size, edges, n_edges)
     return n_edges

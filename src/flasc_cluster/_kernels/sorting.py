@@ -89,6 +89,22 @@ def small_radix_argsort(values):
     return _radix_argsort(values, 8, 8)
 
 
+@njit(cache=NUMBA_CACHE, nogil=True, inline="always")
+def _insertion_sort_pairs(keys, values, n):
+    """Sort ``keys[:n]`` ascending in place by insertion (stable), moving
+    ``values[:n]`` along."""
+    for i in range(1, n):
+        k = keys[i]
+        v = values[i]
+        j = i - 1
+        while j >= 0 and keys[j] > k:
+            keys[j + 1] = keys[j]
+            values[j + 1] = values[j]
+            j -= 1
+        keys[j + 1] = k
+        values[j + 1] = v
+
+
 @njit(cache=NUMBA_CACHE, nogil=True)
 def insertion_argsort(values):
     """``np.argsort(values, kind="stable")`` of float64 ``values`` (no NaN)
@@ -98,17 +114,42 @@ def insertion_argsort(values):
     keys = np.empty(m)
     for i in range(m):
         keys[i] = values[i]
-    for i in range(1, m):
-        k = keys[i]
-        o = order[i]
-        j = i - 1
-        while j >= 0 and keys[j] > k:
-            keys[j + 1] = keys[j]
-            order[j + 1] = order[j]
-            j -= 1
-        keys[j + 1] = k
-        order[j + 1] = o
+    _insertion_sort_pairs(keys, order, m)
     return order
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _sift_down(keys, values, start, end):
+    """Restore the max-heap of ``keys[:end]`` (``values`` moved along) below ``start``."""
+    node = start
+    while True:
+        child = 2 * node + 1
+        if child >= end:
+            return
+        if child + 1 < end and keys[child + 1] > keys[child]:
+            child += 1
+        if keys[child] <= keys[node]:
+            return
+        keys[node], keys[child] = keys[child], keys[node]
+        values[node], values[child] = values[child], values[node]
+        node = child
+
+
+@njit(cache=NUMBA_CACHE, nogil=True)
+def sort_pairs(keys, values, n):
+    """Sort ``keys[:n]`` ascending in place, moving ``values[:n]`` along: by
+    insertion up to 16 entries, else a heap sort (not stable: for distinct
+    keys). Allocates nothing, so the kernels compiled without reference
+    counting (``NO_REFCOUNT``) may call it."""
+    if n <= 16:
+        _insertion_sort_pairs(keys, values, n)
+        return
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_down(keys, values, start, n)
+    for end in range(n - 1, 0, -1):
+        keys[0], keys[end] = keys[end], keys[0]
+        values[0], values[end] = values[end], values[0]
+        _sift_down(keys, values, 0, end)
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
