@@ -381,3 +381,19 @@ def test_the_same_cluster_labels_keep_their_order(monkeypatch):
     model.reselect(cluster_selection_method="leaf")
     assert calls.count(X.shape[0]) == 1
     _same(model, FLASC(**dict(base, **change, cluster_selection_method="leaf")).fit(X))
+
+
+@pytest.mark.parametrize("method", ["full", "core"])
+def test_results_held_as_a_plain_list_reselect_too(method):
+    """A model whose branch results are a plain list without the label
+    order (as an earlier version pickled them) re-selects the same."""
+    X = make_random_walk_clusters(6000, 2, n_clusters=30, random_state=3)[0]
+    base = dict(min_cluster_size=15, min_samples=5, branch_detection_method=method)
+    model = FLASC(**base).fit(X)
+    result = model._result
+    branches = result.branches._replace(clusters=list(result.branches.clusters),
+                                        label_order=None)
+    model._result = result._replace(branches=branches)
+    change = dict(min_cluster_size=25)
+    model.reselect(**change)
+    _same(model, FLASC(**dict(base, **change)).fit(X))
