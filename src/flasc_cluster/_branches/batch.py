@@ -79,7 +79,8 @@ def batch_outputs(total, n_clusters, selection_only=False):
     points: the per-cluster counts zeroed (a disconnected graph writes no
     partners and no selection), the rows left as allocated, since only
     the rows the kernels write are read (zeroing them cost 0.4-0.5 ms of a
-    re-selection at 10^5 points, in memory reused from the fit). With
+    re-selection at 10^5 points, in memory reused from the fit, in a
+    throw-away timing). With
     ``selection_only`` (:func:`select_clusters`, which writes only the
     selection), the centralities, joins and partners are empty."""
     rows = 0 if selection_only else total
@@ -570,7 +571,7 @@ def full_open(X, points, bounds, b, weights, max_dists, alpha, p, tree, rows, lo
     :func:`full_clusters`): its centralities, spanning forest and partners
     (in its local ids), which :func:`full_close` stores. The sweep stays
     with the tree cut: swept on another thread than the cut, a 33k-point
-    cluster's sweep took 5.15 instead of 4.53 ms."""
+    cluster's sweep took 5.15 instead of 4.53 ms (a throw-away timing)."""
     b, start, pts, centrality = _known_or_open(X, points, bounds, b, weights, p, known, out)
     m = pts.shape[0]
     if m <= brute_max:

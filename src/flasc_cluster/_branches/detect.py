@@ -157,7 +157,8 @@ class BranchBatch:
     :meth:`result` builds a cluster's :class:`ClusterBranches` (views of
     them) when it is first asked for. Building all of them after every
     batch took about 5 us a cluster (1.3 ms of a re-selection of 270
-    random-walk clusters), mostly for clusters nobody asks about.
+    random-walk clusters, in a throw-away timing), mostly for clusters
+    nobody asks about.
 
     Cluster ``b`` (``0 <= b < len(starts) - 1``) has the points
     ``points[starts[b]:starts[b + 1]]`` (global ids) and the rows
@@ -218,33 +219,38 @@ class BranchBatch:
         starts = self.numbers()[0]
         return starts[b + 1] - starts[b]
 
-    def result(self, b):
-        """Cluster ``b``'s :class:`ClusterBranches`."""
-        starts, mst_bounds, n_edges, tied_first, n_tied, n_selected, dists = self.numbers()
+    def parts(self, b):
+        """Cluster ``b``'s ``(points, centrality, joins, tied, cluster_mst,
+        max_dist)``: views of the arrays, without building its result."""
+        starts, mst_bounds, n_edges, tied_first, n_tied, _, dists = self.numbers()
         out = self.out
         start = starts[b]
-        end = starts[b + 1]
-        m = end - start
         row = start - b
-        centrality = out.centrality[start:end]
-        cluster_mst = self.mst_pairs[mst_bounds[b]:mst_bounds[b + 1]]
-        joins = out.joins[row:row + n_edges[b]]
+        return (
+            self.points[start:starts[b + 1]], out.centrality[start:starts[b + 1]],
+            out.joins[row:row + n_edges[b]],
+            out.tied[tied_first[b]:tied_first[b] + n_tied[b]],
+            self.mst_pairs[mst_bounds[b]:mst_bounds[b + 1]], dists[b],
+        )
+
+    def result(self, b):
+        """Cluster ``b``'s :class:`ClusterBranches`."""
+        points, centrality, joins, tied, cluster_mst, max_dist = self.parts(b)
+        m = points.shape[0]
         graph, neighbors = None, self.neighbors
         if self.sources is not None and isinstance(self.sources[b], ClusterBranches):
             graph, neighbors = self.sources[b].graph, self.sources[b].neighbors
-        if n_edges[b] < m - 1:
+        if joins.shape[0] < m - 1:
             forest = np.column_stack((joins.astype(np.float64), centrality[joins[:, 0]]))
             return ClusterBranches(
-                self.points[start:end], centrality, graph, forest, None, None,
-                _component_labels(forest, m), dists[b], cluster_mst, neighbors,
+                points, centrality, graph, forest, None, None,
+                _component_labels(forest, m), max_dist, cluster_mst, neighbors,
             )
-        hierarchy = BranchHierarchy(
-            joins, out.tied[tied_first[b]:tied_first[b] + n_tied[b]], None, self.options
-        )
+        start = self.numbers()[0][b]
         return ClusterBranches(
-            self.points[start:end], centrality, graph, None, hierarchy,
-            _batch_flat(out, start, end, start + n_selected[b]), None, dists[b],
-            cluster_mst, neighbors,
+            points, centrality, graph, None, BranchHierarchy(joins, tied, None, self.options),
+            _batch_flat(self.out, start, start + m, start + self.numbers()[5][b]), None,
+            max_dist, cluster_mst, neighbors,
         )
 
 
@@ -329,24 +335,44 @@ class _Gathered(NamedTuple):
     max_dists: np.ndarray
 
 
+def _one_batch(refs):
+    """``(batch, index)`` when every one of ``refs`` (:func:`_ref`) is
+    held by one :class:`BranchBatch` (``index``: intp, their indices
+    there), else None."""
+    if not refs or isinstance(refs[0], ClusterBranches):
+        return None
+    batch = refs[0][0]
+    if any(isinstance(ref, ClusterBranches) or ref[0] is not batch for ref in refs):
+        return None
+    return batch, np.array([b for _, b in refs], dtype=np.intp)
+
+
+def _batch_blocks(batch, index):
+    """The rows of ``batch``'s clusters ``index`` in its point arrays and in
+    its spanning-tree pairs, one cluster after the other, as
+    ``(point_rows, starts, edge_rows, mst_bounds)`` (:func:`_block_index`)."""
+    first = batch.starts[index]
+    point_rows, starts = _block_index(first, batch.starts[index + 1] - first)
+    edge_first = batch.mst_bounds[index]
+    edge_rows, mst_bounds = _block_index(edge_first, batch.mst_bounds[index + 1] - edge_first)
+    return point_rows, starts, edge_rows, mst_bounds
+
+
 def _gather_refs(refs):
     """The :class:`_Gathered` arrays of ``refs`` (:func:`_ref` of results
     with a hierarchy). Refs into one batch are copied with a few
     ``np.take`` over its arrays; others slice each result (about 2 us a
-    result, 0.7 ms for 340 random-walk clusters)."""
-    batch = refs[0][0] if refs and not isinstance(refs[0], ClusterBranches) else None
-    if batch is not None and all(
-        not isinstance(ref, ClusterBranches) and ref[0] is batch for ref in refs
-    ):
-        index = np.array([b for _, b in refs], dtype=np.intp)
+    result, 0.7 ms for 340 random-walk clusters, in a throw-away timing)."""
+    held = _one_batch(refs)
+    if held is not None:
+        batch, index = held
         out = batch.out
-        first = batch.starts[index]
-        sizes = batch.starts[index + 1] - first
-        rows, starts = _block_index(first, sizes)
-        join_rows, _ = _block_index(first - index, sizes - 1)
+        rows, starts, mst_rows, mst_bounds = _batch_blocks(batch, index)
+        sizes = np.diff(starts)
+        join_rows, _ = _block_index(batch.starts[index] - index, sizes - 1)
         tied_rows, tied_bounds = _block_index(batch.tied_first[index], out.n_tied[index])
-        mst_first = batch.mst_bounds[index]
-        mst_rows, mst_bounds = _block_index(mst_first, batch.mst_bounds[index + 1] - mst_first)
+        # np.take: row indexing of (e, 2) arrays took 1.2 ms for the
+        # spanning-tree pairs of 10^5 points, np.take 0.07 ms (throw-away timing)
         return _Gathered(
             sizes, starts, np.take(batch.points, rows), np.take(out.centrality, rows),
             np.take(out.joins, join_rows, axis=0), np.take(out.tied, tied_rows, axis=0),
@@ -379,18 +405,7 @@ def _ref_parts(ref):
     if isinstance(ref, ClusterBranches):
         h = ref.hierarchy
         return ref.points, ref.centrality, h.joins, h.tied, ref.cluster_mst, ref.max_dist
-    batch, b = ref
-    starts, mst_bounds, n_edges, tied_first, n_tied, _, dists = batch.numbers()
-    out = batch.out
-    start = starts[b]
-    end = starts[b + 1]
-    row = start - b
-    return (
-        batch.points[start:end], out.centrality[start:end],
-        out.joins[row:row + n_edges[b]],
-        out.tied[tied_first[b]:tied_first[b] + n_tied[b]],
-        batch.mst_pairs[mst_bounds[b]:mst_bounds[b + 1]], dists[b],
-    )
+    return ref[0].parts(ref[1])
 
 
 def _cluster_mst(space, points, cluster_id, cluster_labels, global_mst,
@@ -978,21 +993,14 @@ def _gather_kept(kept, n):
     same arrays :func:`.batch.gather_batch` gives: each cluster's points,
     tree rows and spanning-tree edges depend on its points only), or None
     when they do not all come from one such batch."""
-    batch = kept[0][0] if kept and not isinstance(kept[0], ClusterBranches) else None
-    if batch is None or batch.rows is None:
+    held = _one_batch(kept)
+    if held is None or held[0].rows is None:
         return None
-    if any(isinstance(ref, ClusterBranches) or ref[0] is not batch for ref in kept):
-        return None
-    index = np.array([b for _, b in kept], dtype=np.intp)
-    first = batch.starts[index]
-    point_rows, starts = _block_index(first, batch.starts[index + 1] - first)
-    edge_first = batch.mst_bounds[index]
-    edge_rows, mst_bounds = _block_index(edge_first, batch.mst_bounds[index + 1] - edge_first)
-    # np.take: row indexing of the (e, 2) pairs took 1.2 ms at 10^5 points,
-    # np.take 0.07 ms
-    points = np.take(batch.points, point_rows)
+    batch, index = held
+    point_rows, starts, edge_rows, mst_bounds = _batch_blocks(batch, index)
+    points = np.take(batch.points, point_rows)  # np.take: see _gather_refs
     local = np.full(n, -1, dtype=np.intp)
-    local[points] = point_rows - np.repeat(first, np.diff(starts))
+    local[points] = point_rows - np.repeat(batch.starts[index], np.diff(starts))
     return BatchInputs(
         points, starts, local, np.take(batch.mst_pairs, edge_rows, axis=0), mst_bounds,
         batch.max_dists[index], np.take(batch.rows, point_rows),
